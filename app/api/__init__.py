@@ -1,0 +1,22 @@
+"""The public JSON API under ``/api/v1``: parse, call one domain function, dump."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Blueprint
+from flask.typing import ResponseReturnValue
+
+from app import store
+from app.api.schemas import ProfileSchema, profile_view
+from credit.profile import get_profile
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+_profile_schema = ProfileSchema()
+
+
+@bp.get("/entities/<path:identifier>")
+def entity(identifier: str) -> ResponseReturnValue:
+    """The public profile of the entity with this USCC, registration number or organisation code."""
+    profile = get_profile(store.session(), identifier, public_on=date.today())
+    return _profile_schema.dump(profile_view(profile))

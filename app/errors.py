@@ -1,0 +1,30 @@
+"""One place that maps domain errors and HTTP errors to JSON error bodies."""
+
+from __future__ import annotations
+
+from flask import Flask, Response, jsonify
+from werkzeug.exceptions import HTTPException
+
+from credit.errors import EntityNotFoundError, MalformedIdentifierError
+
+
+def error_response(status: int, code: str, message: str) -> tuple[Response, int]:
+    """The JSON error body every endpoint uses."""
+    return jsonify({"error": {"code": code, "message": message}}), status
+
+
+def init_app(app: Flask) -> None:
+    """Register the handlers."""
+
+    @app.errorhandler(MalformedIdentifierError)
+    def _malformed(exc: MalformedIdentifierError) -> tuple[Response, int]:
+        return error_response(400, "malformed_identifier", f"标识符格式错误：{exc}")
+
+    @app.errorhandler(EntityNotFoundError)
+    def _not_found(exc: EntityNotFoundError) -> tuple[Response, int]:
+        return error_response(404, "not_found", f"未找到该主体：{exc.identifier}")
+
+    @app.errorhandler(HTTPException)
+    def _http(exc: HTTPException) -> tuple[Response, int]:
+        code = (exc.name or "error").lower().replace(" ", "_")
+        return error_response(exc.code or 500, code, exc.description or "")

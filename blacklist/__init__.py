@@ -1,0 +1,1 @@
+"""List rules: abnormal operations, serious illegal & dishonest, sector lists (to come)."""

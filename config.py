@@ -1,0 +1,57 @@
+"""Settings for Gongxin: the only module that reads environment variables.
+
+Defaults run on one machine (SQLite and the search index under ``instance/``);
+every setting can be overridden by a ``GONGXIN_*`` environment variable.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Mapping
+
+ROOT = Path(__file__).resolve().parent
+INSTANCE = ROOT / "instance"
+
+
+def _flag(value: str | None, default: bool) -> bool:
+    """Read an on/off environment value; anything unrecognised keeps the default."""
+    if value is None:
+        return default
+    lowered = value.strip().lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off"}:
+        return False
+    return default
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Plain settings object handed to ``create_app`` and to domain code."""
+
+    database_url: str = f"sqlite:///{INSTANCE / 'gongxin.db'}"
+    index_dir: Path = INSTANCE / "index"
+    search_engine: str = "whoosh"
+    sources: Path = ROOT / "sources.toml"
+    scheduler: bool = False
+    testing: bool = False
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    def with_overrides(self, **changes: Any) -> "Settings":
+        """Return a copy with some settings changed (tests use this, never globals)."""
+        return replace(self, **changes)
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Build settings from the environment, falling back to the one-machine defaults."""
+    env = os.environ if environ is None else environ
+    base = Settings()
+    return Settings(
+        database_url=env.get("GONGXIN_DATABASE_URL", base.database_url),
+        index_dir=Path(env.get("GONGXIN_INDEX_DIR", str(base.index_dir))),
+        search_engine=env.get("GONGXIN_SEARCH_ENGINE", base.search_engine),
+        sources=Path(env.get("GONGXIN_SOURCES", str(base.sources))),
+        scheduler=_flag(env.get("GONGXIN_SCHEDULER"), base.scheduler),
+    )

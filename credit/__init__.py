@@ -1,0 +1,1 @@
+"""The credit profile store: identifiers, text, models and store operations."""

@@ -1,0 +1,215 @@
+"""Apply batches of attribute claims and resolve each attribute by source precedence.
+
+Precedence: a higher ``rank`` wins (the registration authority outranks other sources);
+within one rank the value observed most recently wins; ties fall to source id then value so
+that the outcome never depends on the order batches arrive in.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from credit.attributes import ATTRIBUTES, typed_value
+from credit.changelog import Change, append_changes
+from credit.clock import utcnow
+from credit.db import chunked, lock_rows
+from credit.errors import UnknownEntityError
+from credit.models import Claim, Entity
+from credit.text import normalise_text
+from credit.upsert import insert_ignoring, update_by_id
+
+CHUNK = 5000
+ClaimKey = tuple[int, str, str, str]  # entity_id, field, source, value
+
+
+@dataclass(frozen=True)
+class ClaimIn:
+    """A source's statement that an entity's attribute has a value, observed at a time."""
+
+    entity_id: int
+    field: str
+    value: str
+    source: str
+    rank: int
+    observed_at: datetime
+
+
+@dataclass
+class _Seen:
+    id: int | None
+    rank: int
+    first_seen: datetime
+    last_seen: datetime
+
+
+@dataclass
+class ClaimResult:
+    """What applying a batch did."""
+
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    entities_changed: list[int] = field(default_factory=list)
+
+
+def apply_claims(session: Session, claims: Sequence[ClaimIn]) -> ClaimResult:
+    """Record claims (first/last seen per source and value) and update the winning values."""
+    incoming = _merge_batch(claims)
+    entity_ids = sorted({key[0] for key in incoming})
+    lock_rows(session, "entity", entity_ids)
+    current = _load_attributes(session, entity_ids)
+    missing = set(entity_ids) - current.keys()
+    if missing:
+        raise UnknownEntityError(f"no entity with id {sorted(missing)[:10]}")
+    known = _load_claims(session, entity_ids)
+    inserts, updates, result = _diff(incoming, known)
+    _write_claims(session, known, inserts, updates)
+    touched = {(k[0], k[1]) for k in inserts} | {(k[0], k[1]) for k in updates}
+    winners = _winners(known, touched)
+    result.entities_changed = _update_entities(session, current, winners)
+    return result
+
+
+def precedence(rank: int, last_seen: datetime, source: str, value: str) -> tuple[int, datetime, str, str]:
+    """Sort key of a claim: the greatest wins its attribute."""
+    return (rank, last_seen, source, value)
+
+
+def _merge_batch(claims: Iterable[ClaimIn]) -> dict[ClaimKey, _Seen]:
+    """Fold a batch to one entry per (entity, field, source, value), checking each value."""
+    merged: dict[ClaimKey, _Seen] = {}
+    for c in claims:
+        typed_value(c.field, c.value)
+        key = (c.entity_id, c.field, c.source, c.value)
+        seen = merged.get(key)
+        if seen is None:
+            merged[key] = _Seen(None, c.rank, c.observed_at, c.observed_at)
+        else:
+            seen.first_seen = min(seen.first_seen, c.observed_at)
+            seen.last_seen = max(seen.last_seen, c.observed_at)
+    return merged
+
+
+def _load_claims(session: Session, entity_ids: Sequence[int]) -> dict[ClaimKey, _Seen]:
+    """Every stored claim of these entities (resolution needs all of an entity's claims)."""
+    cols = (Claim.id, Claim.entity_id, Claim.field, Claim.source, Claim.value,
+            Claim.rank, Claim.first_seen, Claim.last_seen)
+    known: dict[ClaimKey, _Seen] = {}
+    for part in chunked(entity_ids, CHUNK):
+        for row in session.execute(select(*cols).where(Claim.entity_id.in_(part))):
+            known[(row[1], row[2], row[3], row[4])] = _Seen(row[0], row[5], row[6], row[7])
+    return known
+
+
+def _diff(
+    incoming: dict[ClaimKey, _Seen], known: dict[ClaimKey, _Seen]
+) -> tuple[list[ClaimKey], list[ClaimKey], ClaimResult]:
+    """Split the batch into new claims, widened claims and claims that change nothing.
+
+    ``known`` is updated in place to the state after the batch, ready for resolution.
+    """
+    inserts: list[ClaimKey] = []
+    updates: list[ClaimKey] = []
+    result = ClaimResult()
+    for key, new in incoming.items():
+        old = known.get(key)
+        if old is None:
+            known[key] = new
+            inserts.append(key)
+        elif new.first_seen < old.first_seen or new.last_seen > old.last_seen or new.rank != old.rank:
+            old.first_seen = min(old.first_seen, new.first_seen)
+            old.last_seen = max(old.last_seen, new.last_seen)
+            old.rank = new.rank
+            updates.append(key)
+        else:
+            result.unchanged += 1
+    result.inserted, result.updated = len(inserts), len(updates)
+    return inserts, updates, result
+
+
+def _write_claims(
+    session: Session,
+    known: dict[ClaimKey, _Seen],
+    inserts: list[ClaimKey],
+    updates: list[ClaimKey],
+) -> None:
+    """Insert new claims and widen the seen-window of existing ones, in bulk."""
+    table = Claim.__table__
+    if inserts:
+        rows = [_claim_row(key, known[key]) for key in inserts]
+        stmt = insert_ignoring(session, table, ["entity_id", "field", "source", "value"])
+        for part in chunked(rows, CHUNK):
+            session.execute(stmt, part)
+    update_by_id(session, table, [
+        {"_id": known[k].id, "rank": known[k].rank, "first_seen": known[k].first_seen,
+         "last_seen": known[k].last_seen}
+        for k in updates
+    ])
+
+
+def _claim_row(key: ClaimKey, seen: _Seen) -> dict[str, Any]:
+    return {
+        "entity_id": key[0], "field": key[1], "source": key[2], "value": key[3],
+        "rank": seen.rank, "first_seen": seen.first_seen, "last_seen": seen.last_seen,
+    }
+
+
+def _winners(known: dict[ClaimKey, _Seen], touched: set[tuple[int, str]]) -> dict[int, dict[str, str]]:
+    """The winning value of every touched (entity, field), by rank, then recency, then id."""
+    best: dict[tuple[int, str], tuple[int, datetime, str, str]] = {}
+    for (entity_id, fld, source, value), seen in known.items():
+        pair = (entity_id, fld)
+        if pair not in touched:
+            continue
+        score = precedence(seen.rank, seen.last_seen, source, value)
+        if pair not in best or score > best[pair]:
+            best[pair] = score
+    winners: dict[int, dict[str, str]] = defaultdict(dict)
+    for (entity_id, fld), score in best.items():
+        winners[entity_id][fld] = score[3]
+    return winners
+
+
+def _update_entities(
+    session: Session, current: dict[int, dict[str, Any]], winners: dict[int, dict[str, str]]
+) -> list[int]:
+    """Write winning values that differ from the entity row; log one change per entity."""
+    now = utcnow()
+    by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
+    changes: list[Change] = []
+    for entity_id in sorted(winners):
+        diff = _changed_fields(current.get(entity_id, {}), winners[entity_id])
+        if not diff:
+            continue
+        values = {f: typed_value(f, v) for f, v in diff.items()}
+        if "name" in values:
+            values["name_norm"] = normalise_text(values["name"])
+        values["updated_at"] = now
+        by_columns[tuple(sorted(values))].append({"_id": entity_id, **values})
+        changes.append(Change(entity_id, "entity", "update", {"fields": diff}))
+    for rows in by_columns.values():
+        update_by_id(session, Entity.__table__, rows)
+    append_changes(session, changes)
+    return [c.entity_id for c in changes if c.entity_id is not None]
+
+
+def _load_attributes(session: Session, entity_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
+    """Current attribute values of these entities, typed as the columns hold them."""
+    cols = [Entity.id] + [getattr(Entity, name) for name in ATTRIBUTES]
+    current: dict[int, dict[str, Any]] = {}
+    for part in chunked(entity_ids, CHUNK):
+        for row in session.execute(select(*cols).where(Entity.id.in_(part))):
+            current[row[0]] = dict(zip(ATTRIBUTES, row[1:]))
+    return current
+
+
+def _changed_fields(current: dict[str, Any], winners: dict[str, str]) -> dict[str, str]:
+    """The winning values that differ from what the entity row holds now."""
+    return {f: v for f, v in winners.items() if typed_value(f, v) != current.get(f)}

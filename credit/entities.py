@@ -1,0 +1,143 @@
+"""Find or create entities by their identifiers, in bulk."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from credit.changelog import Change, append_changes
+from credit.db import chunked
+from credit.models import Entity
+from credit.upsert import insert_ignoring, update_by_id
+
+ID_FIELDS = ("uscc", "reg_no", "org_code")
+CHUNK = 5000
+
+
+@dataclass(frozen=True)
+class EntityIds:
+    """The identifiers a record carries, already normalised; any may be missing."""
+
+    uscc: str | None = None
+    reg_no: str | None = None
+    org_code: str | None = None
+
+    def complete(self) -> "EntityIds":
+        """Fill the organisation code from positions 9–17 of the USCC when absent."""
+        org = self.org_code or (self.uscc[8:17] if self.uscc and len(self.uscc) == 18 else None)
+        return EntityIds(self.uscc or None, self.reg_no or None, org)
+
+    def division_code(self) -> str | None:
+        """The administrative division: positions 3–8 of a USCC, or the first 6 of a reg. no."""
+        if self.uscc and len(self.uscc) == 18:
+            return self.uscc[2:8]
+        if self.reg_no and len(self.reg_no) >= 6 and self.reg_no[:6].isdigit():
+            return self.reg_no[:6]
+        return None
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """The outcome for one identity: the entity, whether it is new, or why it cannot be used."""
+
+    entity_id: int | None
+    created: bool = False
+    conflict: str | None = None
+
+
+Index = dict[str, dict[str, tuple[int, EntityIds]]]
+
+
+def ensure_entities(session: Session, identities: Sequence[EntityIds]) -> list[Resolved]:
+    """The entity of each identity, creating the missing ones; conflicting ids are refused."""
+    wanted = [i.complete() for i in identities]
+    index = _lookup(session, wanted)
+    _fill_missing_ids(session, wanted, index)
+    created = _create(session, [w for w in wanted if _match(index, w) is None])
+    new_ids = set(created)
+    index = _lookup(session, wanted)
+    return [_resolve(index, w, new_ids) for w in wanted]
+
+
+def _lookup(session: Session, wanted: Sequence[EntityIds]) -> Index:
+    """Entities matching any identifier in the batch, indexed by each identifier kind."""
+    index: Index = {name: {} for name in ID_FIELDS}
+    cols = (Entity.id, Entity.uscc, Entity.reg_no, Entity.org_code)
+    for name in ID_FIELDS:
+        values = sorted({v for w in wanted if (v := getattr(w, name))})
+        column = getattr(Entity, name)
+        for part in chunked(values, CHUNK):
+            for row in session.execute(select(*cols).where(column.in_(part))):
+                index[name][getattr(row, name)] = (row.id, EntityIds(row.uscc, row.reg_no, row.org_code))
+    return index
+
+
+def _match(index: Index, wanted: EntityIds) -> tuple[int, EntityIds] | None:
+    """Identity resolution order: USCC, then registration number, then organisation code."""
+    for name in ID_FIELDS:
+        value = getattr(wanted, name)
+        if value and value in index[name]:
+            return index[name][value]
+    return None
+
+
+def _conflict(stored: EntityIds, wanted: EntityIds) -> str | None:
+    """Name the identifier on which the stored entity and the record disagree, if any."""
+    for name in ID_FIELDS:
+        mine, theirs = getattr(stored, name), getattr(wanted, name)
+        if mine and theirs and mine != theirs:
+            return f"{name} {theirs} differs from the matched entity's {mine}"
+    return None
+
+
+def _fill_missing_ids(session: Session, wanted: Sequence[EntityIds], index: Index) -> None:
+    """Give a matched entity the identifiers it lacked (an old entity that got a USCC).
+
+    An identifier already held by another entity is left where it is: merging two stored
+    entities is a regulator's decision, not a side effect of ingest.
+    """
+    rows: dict[int, dict[str, str | int | None]] = {}
+    taken: set[tuple[str, str]] = set()
+    for w in wanted:
+        found = _match(index, w)
+        if found is None or _conflict(found[1], w):
+            continue
+        entity_id, stored = found
+        extra = {n: v for n in ID_FIELDS if (v := getattr(w, n)) and not getattr(stored, n)
+                 and v not in index[n] and (n, v) not in taken}
+        if extra and entity_id not in rows:
+            taken.update(extra.items())
+            rows[entity_id] = {"_id": entity_id, **{n: extra.get(n, getattr(stored, n)) for n in ID_FIELDS}}
+    if not rows:
+        return
+    update_by_id(session, Entity.__table__, list(rows.values()))
+    append_changes(session, [Change(r["_id"], "entity", "identify", {n: r[n] for n in ID_FIELDS}) for r in rows.values()])
+
+
+def _create(session: Session, missing: Sequence[EntityIds]) -> list[int]:
+    """Insert entities for identities that matched nothing; return the ids this call created."""
+    unique = list(dict.fromkeys(missing))
+    if not unique:
+        return []
+    table = Entity.__table__
+    rows = [{**{n: getattr(w, n) for n in ID_FIELDS}, "division_code": w.division_code(),
+             "name": "", "name_norm": "", "former_names": [], "id_warnings": []} for w in unique]
+    stmt = insert_ignoring(session, table, None).returning(table.c.id, table.c.uscc)
+    created: list[int] = []
+    for part in chunked(rows, CHUNK):
+        created.extend(row.id for row in session.execute(stmt, part))
+    append_changes(session, [Change(i, "entity", "create") for i in sorted(created)])
+    return created
+
+
+def _resolve(index: Index, wanted: EntityIds, created: set[int]) -> Resolved:
+    found = _match(index, wanted)
+    if found is None:
+        return Resolved(None, conflict="identifiers are held by different entities")
+    conflict = _conflict(found[1], wanted)
+    if conflict:
+        return Resolved(None, conflict=conflict)
+    return Resolved(found[0], created=found[0] in created)

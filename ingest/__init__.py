@@ -1,0 +1,1 @@
+"""Regulators' files into the credit store (to come)."""

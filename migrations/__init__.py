@@ -1,0 +1,1 @@
+"""Alembic migrations of the credit store; run them with ``gongxin db upgrade``."""
