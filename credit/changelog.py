@@ -6,11 +6,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Select, insert, select, text
+from sqlalchemy import Select, select, text
 from sqlalchemy.orm import Session
 
 from credit.clock import utcnow
-from credit.db import is_postgres
+from credit.bulk import insert_rows
+from credit.db import is_postgres, note_bulk_write
 from credit.models import ChangeLog
 
 # Key of the PostgreSQL advisory lock that orders change-log appends: a transaction holds it
@@ -40,7 +41,8 @@ def append_changes(session: Session, changes: Sequence[Change]) -> None:
         {"entity_id": c.entity_id, "kind": c.kind, "op": c.op, "detail": c.detail, "created_at": now}
         for c in changes
     ]
-    session.execute(insert(ChangeLog), rows)
+    insert_rows(session, ChangeLog.__table__, rows)
+    note_bulk_write(session, "change_log", len(rows))
 
 
 def changes_since(since: int = 0, limit: int = 1000) -> Select[tuple[ChangeLog]]:

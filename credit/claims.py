@@ -19,11 +19,11 @@ from sqlalchemy.orm import Session
 from credit.attributes import ATTRIBUTES, typed_value
 from credit.changelog import Change, append_changes
 from credit.clock import utcnow
-from credit.db import chunked, lock_rows
+from credit.db import among, chunked, lock_rows, note_bulk_write
 from credit.errors import UnknownEntityError
 from credit.models import Claim, Entity
 from credit.text import normalise_text
-from credit.upsert import insert_ignoring, update_by_id
+from credit.bulk import insert_rows, update_by_id
 
 CHUNK = 5000
 ClaimKey = tuple[int, str, str, str]  # entity_id, field, source, value
@@ -102,8 +102,9 @@ def _load_claims(session: Session, entity_ids: Sequence[int]) -> dict[ClaimKey, 
     cols = (Claim.id, Claim.entity_id, Claim.field, Claim.source, Claim.value,
             Claim.rank, Claim.first_seen, Claim.last_seen)
     known: dict[ClaimKey, _Seen] = {}
+    conn = session.connection()
     for part in chunked(entity_ids, CHUNK):
-        for row in session.execute(select(*cols).where(Claim.entity_id.in_(part))):
+        for row in conn.execute(select(*cols).where(among(session, Claim.entity_id, part))):
             known[(row[1], row[2], row[3], row[4])] = _Seen(row[0], row[5], row[6], row[7])
     return known
 
@@ -144,9 +145,8 @@ def _write_claims(
     table = Claim.__table__
     if inserts:
         rows = [_claim_row(key, known[key]) for key in inserts]
-        stmt = insert_ignoring(session, table, ["entity_id", "field", "source", "value"])
-        for part in chunked(rows, CHUNK):
-            session.execute(stmt, part)
+        insert_rows(session, table, rows, conflict=["entity_id", "field", "source", "value"])
+        note_bulk_write(session, "claim", len(rows))
     update_by_id(session, table, [
         {"_id": known[k].id, "rank": known[k].rank, "first_seen": known[k].first_seen,
          "last_seen": known[k].last_seen}
@@ -204,8 +204,9 @@ def _load_attributes(session: Session, entity_ids: Sequence[int]) -> dict[int, d
     """Current attribute values of these entities, typed as the columns hold them."""
     cols = [Entity.id] + [getattr(Entity, name) for name in ATTRIBUTES]
     current: dict[int, dict[str, Any]] = {}
+    conn = session.connection()
     for part in chunked(entity_ids, CHUNK):
-        for row in session.execute(select(*cols).where(Entity.id.in_(part))):
+        for row in conn.execute(select(*cols).where(among(session, Entity.id, part))):
             current[row[0]] = dict(zip(ATTRIBUTES, row[1:]))
     return current
 

@@ -10,7 +10,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Engine, any_, bindparam, create_engine, event, text
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -121,3 +122,47 @@ def lock_rows(session: Session, table: str, ids: Sequence[int]) -> None:
         text(f"SELECT id FROM {table} WHERE id = ANY(:ids) ORDER BY id FOR UPDATE"),
         {"ids": sorted(set(ids))},
     )
+
+
+def among(session: Session, column: Any, values: Sequence[Any]) -> Any:
+    """``column IN values``: one array parameter on PostgreSQL, an expanding IN list on SQLite.
+
+    PostgreSQL plans ``= ANY(:array)`` once for any length; thousands of IN parameters cost
+    more to bind and plan than the lookup itself.
+    """
+    if is_postgres(session):
+        return column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
+    return column.in_(values)
+
+
+# Rows written to a table in this transaction since PostgreSQL last analysed it: a bulk load
+# inside one transaction is invisible to autovacuum, and planning later batches on the empty
+# table's statistics turns index lookups into scans of the whole table.
+_WRITES_KEY = "gongxin.writes_since_analyze"
+ANALYZE_MIN_ROWS = 20_000
+ANALYZE_GROWTH = 1.0  # re-analyse when the table has doubled: a handful of times per big load
+# Only the columns lookups filter on: sampling a JSON body costs more than all the rest.
+ANALYZE_COLUMNS = {
+    "entity": "uscc, reg_no, org_code, name_norm, division_code",
+    "claim": "entity_id",
+    "fact": "source, source_key, entity_id",
+    "list_entry": "source, source_key, entity_id, list_id",
+    "change_log": "entity_id",
+}
+
+
+def note_bulk_write(session: Session, table: str, rows: int) -> None:
+    """Count rows written; on PostgreSQL re-analyse the table once it has doubled."""
+    if rows <= 0 or not is_postgres(session):
+        return
+    counts: dict[str, int] = session.info.setdefault(_WRITES_KEY, {})
+    counts[table] = counts.get(table, 0) + rows
+    if counts[table] < ANALYZE_MIN_ROWS:
+        return
+    known = session.execute(
+        text("SELECT greatest(reltuples, 0) FROM pg_class WHERE oid = cast(:t AS regclass)"), {"t": table}
+    ).scalar_one()
+    if counts[table] >= ANALYZE_GROWTH * float(known):
+        columns = ANALYZE_COLUMNS.get(table)
+        session.execute(text(f"ANALYZE {table} ({columns})" if columns else f"ANALYZE {table}"))
+        counts[table] = 0

@@ -9,9 +9,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from credit.changelog import Change, append_changes
-from credit.db import chunked
+from credit.db import among, chunked, note_bulk_write
 from credit.models import Entity
-from credit.upsert import insert_ignoring, update_by_id
+from credit.bulk import insert_rows, update_by_id
 
 ID_FIELDS = ("uscc", "reg_no", "org_code")
 CHUNK = 5000
@@ -70,7 +70,7 @@ def _lookup(session: Session, wanted: Sequence[EntityIds]) -> Index:
         values = sorted({v for w in wanted if (v := getattr(w, name))})
         column = getattr(Entity, name)
         for part in chunked(values, CHUNK):
-            for row in session.execute(select(*cols).where(column.in_(part))):
+            for row in session.execute(select(*cols).where(among(session, column, part))):
                 index[name][getattr(row, name)] = (row.id, EntityIds(row.uscc, row.reg_no, row.org_code))
     return index
 
@@ -125,10 +125,8 @@ def _create(session: Session, missing: Sequence[EntityIds]) -> list[int]:
     table = Entity.__table__
     rows = [{**{n: getattr(w, n) for n in ID_FIELDS}, "division_code": w.division_code(),
              "name": "", "name_norm": "", "former_names": [], "id_warnings": []} for w in unique]
-    stmt = insert_ignoring(session, table, None).returning(table.c.id, table.c.uscc)
-    created: list[int] = []
-    for part in chunked(rows, CHUNK):
-        created.extend(row.id for row in session.execute(stmt, part))
+    created = [row.id for row in insert_rows(session, table, rows, returning=["id"])]
+    note_bulk_write(session, "entity", len(created))
     append_changes(session, [Change(i, "entity", "create") for i in sorted(created)])
     return created
 

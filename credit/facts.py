@@ -7,18 +7,19 @@ import json
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from credit.changelog import Change, append_changes
 from credit.clock import utcnow
-from credit.db import chunked, lock_rows
+from credit.db import among, chunked, lock_rows, note_bulk_write
 from credit.errors import InvalidFactError
 from credit.models import Fact
-from credit.upsert import insert_ignoring, update_by_id
+from credit.bulk import insert_rows, update_by_id
 
 CHUNK = 2000
 CHANGES = {"i", "u", "d"}
@@ -44,11 +45,17 @@ class FactIn:
     severity: str | None = None
     change: str = "i"
 
+    @cached_property
     def content_hash(self) -> str:
         """A digest of everything the record says, so an unchanged re-send writes nothing."""
-        content = {name: getattr(self, name) for name in CONTENT}
+        content = [_plain(getattr(self, name)) for name in CONTENT]
         blob = json.dumps(content, sort_keys=True, ensure_ascii=False, default=str)
         return hashlib.blake2b(blob.encode(), digest_size=16).hexdigest()
+
+
+def _plain(value: Any) -> Any:
+    """Dates as ISO text so the JSON encoder never calls back into Python for them."""
+    return value.isoformat() if isinstance(value, date) else value
 
 
 @dataclass
@@ -112,13 +119,18 @@ def _checked(fact: FactIn) -> FactIn:
 
 
 def _load(session: Session, keys: list[FactKey]) -> dict[FactKey, _Stored]:
-    """The stored version of each key in the batch, if any."""
+    """The stored version of each key in the batch, if any (one indexed IN list per source)."""
+    by_source: dict[str, list[str]] = defaultdict(list)
+    for source, source_key in keys:
+        by_source[source].append(source_key)
     stored: dict[FactKey, _Stored] = {}
-    cols = (Fact.source, Fact.source_key, Fact.id, Fact.entity_id, Fact.content_hash, Fact.status)
-    for part in chunked(keys, CHUNK):
-        query = select(*cols).where(tuple_(Fact.source, Fact.source_key).in_(part))
-        for row in session.execute(query):
-            stored[(row[0], row[1])] = _Stored(row[2], row[3], row[4], row[5])
+    conn = session.connection()
+    cols = (Fact.source_key, Fact.id, Fact.entity_id, Fact.content_hash, Fact.status)
+    for source, source_keys in by_source.items():
+        for part in chunked(source_keys, CHUNK):
+            query = select(*cols).where(Fact.source == source, among(session, Fact.source_key, part))
+            for row in conn.execute(query):
+                stored[(source, row[0])] = _Stored(row[1], row[2], row[3], row[4])
     return stored
 
 
@@ -130,14 +142,14 @@ def _decide(fact: FactIn, stored: _Stored | None) -> str:
         return "withdraw" if stored.status == "active" else "unchanged"
     if stored is None:
         return "insert"
-    if stored.status == "active" and stored.content_hash == fact.content_hash():
+    if stored.status == "active" and stored.content_hash == fact.content_hash:
         return "unchanged"
     return "update"
 
 
 def _row(fact: FactIn, now: datetime) -> dict[str, Any]:
     row = {name: getattr(fact, name) for name in CONTENT}
-    row.update(source=fact.source, source_key=fact.source_key, content_hash=fact.content_hash(),
+    row.update(source=fact.source, source_key=fact.source_key, content_hash=fact.content_hash,
                status="active", updated_at=now, withdrawn_at=None)
     return row
 
@@ -150,10 +162,8 @@ def _write(
 ) -> None:
     """Bulk insert new facts, rewrite changed ones, mark withdrawn ones (never delete)."""
     table = Fact.__table__
-    conn = session.connection()
     if inserts:
-        stmt = insert_ignoring(session, table, ["source", "source_key"])
-        for part in chunked(inserts, CHUNK):
-            conn.execute(stmt, part)
+        insert_rows(session, table, inserts, conflict=["source", "source_key"])
+        note_bulk_write(session, "fact", len(inserts))
     update_by_id(session, table, updates)
     update_by_id(session, table, withdrawals)
