@@ -28,6 +28,8 @@ PG_URL = os.environ.get("GONGXIN_TEST_DATABASE_URL", "")
 DIALECTS = ["sqlite"] + (["postgresql"] if PG_URL else [])
 
 _pg_ready = False
+# Tests of PostgreSQL-only behaviour live in test_postgres*.py and are collected only with it.
+collect_ignore_glob = [] if PG_URL else ["*/test_postgres*.py"]
 
 
 def _fresh_postgres() -> Engine:
@@ -57,6 +59,15 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     upgrade(engine)
     engine.dispose()
     return url
+
+
+@pytest.fixture
+def pg_session() -> Iterator[Session]:
+    """A session on the emptied, migrated PostgreSQL test database."""
+    engine = _fresh_postgres()
+    with make_session_factory(engine)() as s:
+        yield s
+    engine.dispose()
 
 
 @pytest.fixture

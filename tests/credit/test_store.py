@@ -205,15 +205,3 @@ def test_change_log_records_each_real_change_in_order(session: Session) -> None:
     assert all(e.entity_id == eid for e in entries)
     assert session.scalar(select(func.count()).select_from(ChangeLog)) == len(entries) + start
 
-
-def test_bulk_load_keeps_postgres_statistics_fresh(session: Session, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Within one big transaction the planner must see the table grow (autovacuum cannot)."""
-    if session.get_bind().dialect.name != "postgresql":
-        return
-    import credit.db
-
-    monkeypatch.setattr(credit.db, "ANALYZE_MIN_ROWS", 50)
-    eid = make_entity(session, 14)
-    apply_facts(session, [penalty(eid, f"P{i}") for i in range(400)])
-    tuples = session.execute(text("SELECT reltuples FROM pg_class WHERE relname = 'fact'")).scalar_one()
-    assert tuples >= 400
