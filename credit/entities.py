@@ -62,6 +62,56 @@ def ensure_entities(session: Session, identities: Sequence[EntityIds]) -> list[R
     return [_resolve(index, w, new_ids) for w in wanted]
 
 
+@dataclass(frozen=True)
+class Match:
+    """Which entity a record belongs to, and on what it matched (None: unresolved)."""
+
+    entity_id: int | None
+    matched_on: str | None = None
+    conflict: str | None = None
+
+
+def match_entities(
+    session: Session, identities: Sequence[EntityIds], names: Sequence[tuple[str, str | None]]
+) -> list[Match]:
+    """Resolve records to stored entities without creating any (DOMAIN.md §1 order).
+
+    USCC, then registration number, then organisation code; failing those, the normalised
+    name — within the division code when the record carries one — if exactly one entity has it.
+    """
+    wanted = [i.complete() for i in identities]
+    index = _lookup(session, wanted)
+    by_name = _names(session, [n for (n, _d), w in zip(names, wanted) if n and _match(index, w) is None])
+    return [_match_one(index, by_name, w, name) for w, name in zip(wanted, names)]
+
+
+def _match_one(index: Index, by_name: dict[str, list[tuple[int, str | None]]], wanted: EntityIds,
+               name: tuple[str, str | None]) -> Match:
+    for field in ID_FIELDS:
+        value = getattr(wanted, field)
+        if value and value in index[field]:
+            entity_id, stored = index[field][value]
+            conflict = _conflict(stored, wanted)
+            return Match(None, field, conflict) if conflict else Match(entity_id, field)
+    name_norm, division = name
+    candidates = [e for e, d in by_name.get(name_norm, []) if division is None or d == division]
+    if len(candidates) == 1:
+        return Match(candidates[0], "name")
+    if len(candidates) > 1:
+        return Match(None, None, f"name matches {len(candidates)} entities")
+    return Match(None)
+
+
+def _names(session: Session, names: Sequence[str]) -> dict[str, list[tuple[int, str | None]]]:
+    """Entities by normalised name, for the records no identifier resolved."""
+    found: dict[str, list[tuple[int, str | None]]] = {}
+    for part in chunked(sorted(set(names)), CHUNK):
+        query = select(Entity.name_norm, Entity.id, Entity.division_code).where(among(session, Entity.name_norm, part))
+        for row in session.execute(query):
+            found.setdefault(row[0], []).append((row[1], row[2]))
+    return found
+
+
 def _lookup(session: Session, wanted: Sequence[EntityIds]) -> Index:
     """Entities matching any identifier in the batch, indexed by each identifier kind."""
     index: Index = {name: {} for name in ID_FIELDS}

@@ -190,6 +190,8 @@ class IngestRun(Base):
     rows_withdrawn: Mapped[int] = mapped_column(Integer, default=0)
     rows_rejected: Mapped[int] = mapped_column(Integer, default=0)
     rows_unresolved: Mapped[int] = mapped_column(Integer, default=0)
+    rows_resolved: Mapped[int] = mapped_column(Integer, default=0)
+    file_mtime: Mapped[datetime | None] = mapped_column(DateTime)
 
 
 class RejectedRow(Base):
@@ -265,3 +267,25 @@ class Objection(Base):
     answer_due: Mapped[date | None] = mapped_column(Date)
     answered_at: Mapped[datetime | None] = mapped_column(DateTime)
     answer: Mapped[str | None] = mapped_column(String(TEXT_LENGTH))
+
+
+class UnresolvedRecord(Base):
+    """A record whose entity matched nothing: held, visible to regulators, retried on later runs."""
+
+    __tablename__ = "unresolved_record"
+    __table_args__ = (UniqueConstraint("source", "source_key"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    source: Mapped[str] = mapped_column(String(64))
+    source_key: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(32))
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("ingest_run.id"))
+    row_number: Mapped[int | None] = mapped_column(Integer)
+    identity: Mapped[dict[str, Any]] = mapped_column(Json, default=dict)
+    record: Mapped[dict[str, Any]] = mapped_column(Json, default=dict)
+    reason: Mapped[str] = mapped_column(String(TEXT_LENGTH))
+    first_seen: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    last_tried: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    attempts: Mapped[int] = mapped_column(Integer, default=1)
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime, index=True)
+    entity_id: Mapped[int | None] = mapped_column(BigInteger)

@@ -2,7 +2,6 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-28 16:16:05.271349
 """
 
 from __future__ import annotations
