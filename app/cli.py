@@ -33,6 +33,13 @@ def db() -> None:
     """Create, migrate and inspect the credit store's schema."""
 
 
+def _register() -> None:
+    from app.cli_ingest import ingest_group, sample_data
+
+    main.add_command(ingest_group)
+    main.add_command(sample_data)
+
+
 @db.command("upgrade")
 @click.option("--revision", default="head", show_default=True, help="Schema version to reach.")
 @with_appcontext
@@ -60,3 +67,6 @@ def serve(host: str, port: int) -> None:
     from werkzeug.serving import run_simple
 
     run_simple(host, port, current_app._get_current_object(), threaded=True)  # type: ignore[attr-defined]
+
+
+_register()

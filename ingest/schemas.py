@@ -308,7 +308,9 @@ def validate_frame(frame: pd.DataFrame, kind: str, original: pd.DataFrame | None
     rows = zip(frame["__row__"].tolist(), extras, _name_keys(frame), *columns, strict=True)
     for position, (row, extra, key, *values) in enumerate(rows):
         try:
-            loaded = schema.load({n: v for n, v in zip(names, values, strict=True) if v})
+            data = {n: v for n, v in zip(names, values, strict=True) if v}
+            # A withdrawal (d) names its record; the record's own required fields may be absent.
+            loaded = schema.load(data, partial=data.get("change") == "d")
         except ValidationError as exc:
             raw = {name: column[position] for name, column in zip(shown, sent, strict=True)}
             rejected.append(_rejection(row, exc, kind, raw | extra))
