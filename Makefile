@@ -8,6 +8,10 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 5000
+SAMPLE_DIR ?= instance/sample
+SAMPLE_ENTITIES ?= 20000
+# `make run` feeds the lookup from the sample regulators' files unless GONGXIN_SOURCES says otherwise.
+RUN_ENV = GONGXIN_SOURCES=$${GONGXIN_SOURCES:-$(SAMPLE_DIR)/sources.toml}
 
 .PHONY: run test bench install clean
 
@@ -21,7 +25,9 @@ $(STAMP): pyproject.toml
 
 run: $(STAMP)
 	$(BIN)/gongxin db upgrade
-	$(BIN)/gongxin serve --host $(HOST) --port $(PORT)
+	$(BIN)/gongxin sample-data $(SAMPLE_DIR) --entities $(SAMPLE_ENTITIES) --if-store-empty
+	-$(RUN_ENV) $(BIN)/gongxin ingest run
+	$(RUN_ENV) $(BIN)/gongxin serve --host $(HOST) --port $(PORT)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -70,3 +70,7 @@ def serve(host: str, port: int) -> None:
 
 
 _register()
+
+
+if __name__ == "__main__":
+    main()

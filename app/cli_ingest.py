@@ -14,7 +14,7 @@ from app import store
 from ingest.errors import IngestError
 from ingest.history import rejected_query, runs_query, unresolved_query
 from ingest.registry import Registry, load_registry
-from ingest.runs import RunReport, run_file, run_source
+from ingest.runs import CHUNK_ROWS, RunReport, run_file, run_source
 
 COUNTS = ("read", "new", "updated", "unchanged", "withdrawn", "rejected", "unresolved", "resolved")
 
@@ -89,15 +89,16 @@ def ingest_run(source_ids: tuple[str, ...], force: bool) -> None:
 @click.argument("source_id")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--force", is_flag=True, help="Apply the file even when it was applied before.")
+@click.option("--chunk-rows", default=CHUNK_ROWS, show_default=True, help="Rows read and merged at a time.")
 @with_appcontext
-def ingest_file(source_id: str, path: Path, force: bool) -> None:
+def ingest_file(source_id: str, path: Path, force: bool, chunk_rows: int) -> None:
     """Ingest one file as the source SOURCE_ID."""
     try:
         spec = _registry().get(source_id)
     except IngestError as exc:
         raise click.ClickException(str(exc)) from exc
     progress = _Progress(source_id)
-    report = run_file(store.session_factory(), spec, path, progress=progress, force=force)
+    report = run_file(store.session_factory(), spec, path, progress=progress, force=force, chunk_rows=chunk_rows)
     progress.done()
     _summary([report])
     if report.status == "failed":
@@ -143,13 +144,32 @@ def ingest_unresolved(source_id: str | None, limit: int) -> None:
         click.echo(f"{rec.source:<24} row {rec.row_number or 0:>7}  {ids}  tries={rec.attempts}  {rec.reason}")
 
 
+def _has_entities() -> bool:
+    from sqlalchemy import select
+
+    from credit.models import Entity
+
+    return store.session().execute(select(Entity.id).limit(1)).first() is not None
+
+
 @click.command("sample-data")
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--entities", default=20_000, show_default=True, help="How many market entities.")
 @click.option("--seed", default=1, show_default=True, help="Same seed, same files.")
-def sample_data(directory: Path, entities: int, seed: int) -> None:
-    """Write realistic regulator files for every record kind, and DIRECTORY/sources.toml mapping them."""
+@click.option("--if-store-empty", is_flag=True,
+              help="Write nothing when the store already holds entities or DIRECTORY already has a registry.")
+@with_appcontext
+def sample_data(directory: Path, entities: int, seed: int, if_store_empty: bool) -> None:
+    """Write realistic regulator files for every record kind, and DIRECTORY/sources.toml mapping them.
+
+    About 1% of the rows of every file carry each kind of real defect (malformed code, check
+    character mismatch, bad date, missing name, unknown entity, duplicate key).
+    """
     from ingest.sample import write_sample_data
+
+    if if_store_empty and ((directory / "sources.toml").exists() or _has_entities()):
+        click.echo(f"sample data: skipped (the store has entities or {directory}/sources.toml exists)")
+        return
 
     summary = write_sample_data(directory, entities=entities, seed=seed)
     for f in summary.files:
