@@ -1,8 +1,9 @@
 """Bulk writes that read the same on both databases: INSERT … ON CONFLICT and UPDATE by id.
 
-SQLite gets executemany through SQLAlchemy Core. PostgreSQL gets COPY into a temporary
-staging table and one set-based statement from it: per-row round trips, even pipelined, cost
-several times more than the write itself.
+SQLite gets the driver's own executemany with values already in the forms SQLAlchemy stores
+(SQLAlchemy's per-row parameter processing cost more than SQLite's write). PostgreSQL gets COPY
+into a temporary staging table and one set-based statement from it: per-row round trips, even
+pipelined, cost several times more than the write itself.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import JSON, Row, Table, bindparam, text, update
+from sqlalchemy import JSON, Boolean, Date, DateTime, Integer, Numeric, Row, Table, text
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session
 
@@ -38,11 +39,10 @@ def insert_rows(
     rows = _with_defaults(table, rows)
     if is_postgres(session):
         return _pg_insert(session, table, rows, conflict, returning)
-    stmt = sqlite.insert(table).on_conflict_do_nothing(index_elements=conflict)
     if not returning:
-        for part in chunked(rows, SQLITE_CHUNK):
-            session.connection().execute(stmt, list(part))
+        _sqlite_executemany(session, table, _insert_sql(table, list(rows[0]), conflict), list(rows[0]), rows)
         return []
+    stmt = sqlite.insert(table).on_conflict_do_nothing(index_elements=conflict)
     stmt = stmt.returning(*(table.c[name] for name in returning))
     found: list[Row[Any]] = []
     for part in chunked(rows, SQLITE_CHUNK):
@@ -74,14 +74,44 @@ def update_by_id(session: Session, table: Table, rows: Sequence[dict[str, Any]])
     if is_postgres(session):
         _pg_update(session, table, rows, columns)
         return
-    # Parameter names must differ from column names in an UPDATE's SET clause.
-    stmt = (
-        update(table)
-        .where(table.c.id == bindparam("_id"))
-        .values({c: bindparam(f"v_{c}") for c in columns})
-    )
-    params = [{"_id": r["_id"], **{f"v_{c}": r[c] for c in columns}} for r in rows]
-    session.connection().execute(stmt, params)
+    sql = f"UPDATE {table.name} SET {', '.join(f'{c} = ?' for c in columns)} WHERE id = ?"
+    _sqlite_executemany(session, table, sql, columns + ["_id"], rows)
+
+
+def _insert_sql(table: Table, columns: list[str], conflict: Sequence[str] | None) -> str:
+    target = f"({', '.join(conflict)})" if conflict else ""
+    marks = ", ".join("?" for _ in columns)
+    return f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({marks}) ON CONFLICT {target} DO NOTHING"
+
+
+def _sqlite_executemany(session: Session, table: Table, sql: str, names: list[str],
+                        rows: Sequence[dict[str, Any]]) -> None:
+    """Run ``sql`` for every row through sqlite3 itself, values converted as SQLAlchemy would."""
+    convert = [_sqlite_converter(table.c[n].type) if n in table.c else None for n in names]
+    cursor = session.connection().connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        for part in chunked(rows, SQLITE_CHUNK):
+            cursor.executemany(sql, [
+                tuple(v if f is None or v is None else f(v) for f, v in zip(convert, (r[n] for n in names)))
+                for r in part
+            ])
+    finally:
+        cursor.close()
+
+
+def _sqlite_converter(column_type: Any) -> Any:
+    """How SQLAlchemy's SQLite dialect stores a value of this type (None: as it is)."""
+    if isinstance(column_type, JSON):
+        return lambda v: json.dumps(v, ensure_ascii=False)
+    if isinstance(column_type, DateTime):
+        return lambda v: v.isoformat(" ", "microseconds")
+    if isinstance(column_type, Date):
+        return lambda v: v.isoformat()
+    if isinstance(column_type, Numeric) and not isinstance(column_type, Integer):
+        return float
+    if isinstance(column_type, Boolean):
+        return int
+    return None
 
 
 def _stage(session: Session, table: Table, columns: Sequence[str], rows: Sequence[dict[str, Any]],
