@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import random
 import time
@@ -10,7 +11,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine, any_, bindparam, create_engine, event, text
+from sqlalchemy import Engine, any_, bindparam, create_engine, event, func, literal_column, select, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
@@ -125,14 +126,17 @@ def lock_rows(session: Session, table: str, ids: Sequence[int]) -> None:
 
 
 def among(session: Session, column: Any, values: Sequence[Any]) -> Any:
-    """``column IN values``: one array parameter on PostgreSQL, an expanding IN list on SQLite.
+    """``column IN values`` bound as ONE parameter: an array on PostgreSQL, JSON on SQLite.
 
-    PostgreSQL plans ``= ANY(:array)`` once for any length; thousands of IN parameters cost
-    more to bind and plan than the lookup itself.
+    Thousands of IN parameters cost SQLAlchemy and the database more to bind and plan than the
+    indexed lookup itself; both forms still search the column's index value by value.
     """
     if is_postgres(session):
         return column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
-    return column.in_(values)
+    listed = select(literal_column("value")).select_from(
+        func.json_each(bindparam(None, json.dumps(list(values), ensure_ascii=False)))
+    )
+    return column.in_(listed.scalar_subquery())
 
 
 # Rows written to a table in this transaction since PostgreSQL last analysed it: a bulk load

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from credit.changelog import Change, append_changes
-from credit.db import among, chunked, note_bulk_write
+from credit.db import among, chunked, is_postgres, note_bulk_write
 from credit.models import Entity
 from credit.bulk import insert_rows, update_by_id
 
@@ -56,9 +56,13 @@ def ensure_entities(session: Session, identities: Sequence[EntityIds]) -> list[R
     wanted = [i.complete() for i in identities]
     index = _lookup(session, wanted)
     _fill_missing_ids(session, wanted, index)
-    created = _create(session, [w for w in wanted if _match(index, w) is None])
-    new_ids = set(created)
+    missing = [w for w in wanted if _match(index, w) is None]
+    created = _create(session, missing)
     index = _lookup(session, wanted)
+    if created is None:
+        created = sorted({found[0] for w in missing if (found := _match(index, w)) is not None})
+        append_changes(session, [Change(i, "entity", "create") for i in created])
+    new_ids = set(created)
     return [_resolve(index, w, new_ids) for w in wanted]
 
 
@@ -167,16 +171,23 @@ def _fill_missing_ids(session: Session, wanted: Sequence[EntityIds], index: Inde
     append_changes(session, [Change(r["_id"], "entity", "identify", {n: r[n] for n in ID_FIELDS}) for r in rows.values()])
 
 
-def _create(session: Session, missing: Sequence[EntityIds]) -> list[int]:
-    """Insert entities for identities that matched nothing; return the ids this call created."""
+def _create(session: Session, missing: Sequence[EntityIds]) -> list[int] | None:
+    """Insert entities for identities that matched nothing; return the ids this call created.
+
+    On SQLite, whose writers are serialised (BEGIN IMMEDIATE), None says "every identity that
+    matched nothing before is new"; PostgreSQL reports what it inserted, as others may race us.
+    """
     unique = list(dict.fromkeys(missing))
     if not unique:
         return []
     table = Entity.__table__
     rows = [{**{n: getattr(w, n) for n in ID_FIELDS}, "division_code": w.division_code(),
              "name": "", "name_norm": "", "former_names": [], "id_warnings": []} for w in unique]
+    note_bulk_write(session, "entity", len(rows))
+    if not is_postgres(session):
+        insert_rows(session, table, rows)
+        return None
     created = [row.id for row in insert_rows(session, table, rows, returning=["id"])]
-    note_bulk_write(session, "entity", len(created))
     append_changes(session, [Change(i, "entity", "create") for i in sorted(created)])
     return created
 
