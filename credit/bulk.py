@@ -67,10 +67,15 @@ def _with_defaults(table: Table, rows: Sequence[dict[str, Any]]) -> Sequence[dic
 
 
 def update_by_id(session: Session, table: Table, rows: Sequence[dict[str, Any]]) -> None:
-    """Set the named columns of each row ``_id`` (every row names the same columns)."""
-    if not rows:
-        return
-    columns = [c for c in rows[0] if c != "_id"]
+    """Set the named columns of each row ``_id``; rows naming different columns go in groups."""
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for row in rows:
+        groups.setdefault(tuple(c for c in row if c != "_id"), []).append(row)
+    for columns, group in groups.items():
+        _update_group(session, table, group, list(columns))
+
+
+def _update_group(session: Session, table: Table, rows: Sequence[dict[str, Any]], columns: list[str]) -> None:
     if is_postgres(session):
         _pg_update(session, table, rows, columns)
         return

@@ -182,7 +182,7 @@ def _update_entities(
 ) -> list[int]:
     """Write winning values that differ from the entity row; log one change per entity."""
     now = utcnow()
-    by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
+    rows: list[dict[str, Any]] = []
     changes: list[Change] = []
     for entity_id in sorted(winners):
         diff = _changed_fields(current.get(entity_id, {}), winners[entity_id])
@@ -192,10 +192,9 @@ def _update_entities(
         if "name" in values:
             values["name_norm"] = normalise_text(values["name"])
         values["updated_at"] = now
-        by_columns[tuple(sorted(values))].append({"_id": entity_id, **values})
+        rows.append({"_id": entity_id, **values})
         changes.append(Change(entity_id, "entity", "update", {"fields": diff}))
-    for rows in by_columns.values():
-        update_by_id(session, Entity.__table__, rows)
+    update_by_id(session, Entity.__table__, rows)
     append_changes(session, changes)
     return [c.entity_id for c in changes if c.entity_id is not None]
 
