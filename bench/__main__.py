@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 import os
 
-from bench import store
+from bench import ingest, store
 
-BENCHMARKS = {"store": store.main}
+BENCHMARKS = {"ingest": ingest.main, "store": store.main}
 
 
 def main() -> None:
@@ -16,11 +16,11 @@ def main() -> None:
     parser.add_argument("--only", choices=sorted(BENCHMARKS), action="append",
                         help="run only this benchmark (repeatable)")
     parser.add_argument("--scale", type=float, default=1.0,
-                        help="fraction of the full data size (1.0 = 100,000 entities, 1M claims, 1M facts)")
+                        help="fraction of the full size (1.0: store 100k entities, 1M claims/facts; ingest 1M entities)")
     parser.add_argument("--runs", type=int, default=3, help="runs per figure; the median is reported")
     parser.add_argument("--pg-url", default=os.environ.get(
-        "GONGXIN_BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"),
-        help="PostgreSQL to measure on ('' to skip); its public schema is dropped")
+        "GONGXIN_BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/gongxin_bench"),
+        help="PostgreSQL to measure on ('' to skip); created if missing, its public schema is dropped")
     ns = parser.parse_args()
     for name in ns.only or sorted(BENCHMARKS):
         BENCHMARKS[name](int(100_000 * ns.scale), ns.runs, ns.pg_url or None)

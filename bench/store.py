@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
 
 from bench import report, store_data
 from credit.claims import ClaimIn, apply_claims
@@ -41,6 +42,7 @@ def _fresh_engine(url: str) -> Any:
         for suffix in ("", "-wal", "-shm"):
             Path(path + suffix).unlink(missing_ok=True)
     else:
+        ensure_database(url)
         engine = make_engine(url)
         with engine.begin() as conn:
             conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public"))
@@ -48,6 +50,18 @@ def _fresh_engine(url: str) -> Any:
     engine = make_engine(url)
     upgrade(engine)
     return engine
+
+
+def ensure_database(url: str) -> None:
+    """Create the benchmark's own PostgreSQL database, so it never touches the test database."""
+    target = make_url(url)
+    admin = make_engine(target.set(database="postgres").render_as_string(hide_password=False),
+                        isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        exists = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :d"), {"d": target.database}).scalar()
+        if not exists:
+            conn.execute(text(f'CREATE DATABASE "{target.database}"'))
+    admin.dispose()
 
 
 def _timed(factory: Any, apply: Callable[[Any, Sequence[Any]], Any], rows: Sequence[Any]) -> float:
@@ -129,8 +143,9 @@ def _raw_facts(conn: sqlite3.Connection, ids: list[int]) -> float:
 
 
 def _spawn(*args: str) -> dict[str, Any]:
-    out = subprocess.run([sys.executable, "-m", "bench.store", *args], check=True,
-                         capture_output=True, text=True)
+    out = subprocess.run([sys.executable, "-m", "bench.store", *args], capture_output=True, text=True)
+    if out.returncode != 0:
+        raise SystemExit(f"store bench child {args[:2]} failed:\n{out.stderr[-4000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
 
 
