@@ -62,11 +62,49 @@ def db_current() -> None:
 @click.option("--port", default=5000, show_default=True, type=int)
 @with_appcontext
 def serve(host: str, port: int) -> None:
-    """Serve the lookup (a threaded development server; use gunicorn wsgi:app in production)."""
+    """Serve the lookup (a threaded development server; use gunicorn wsgi:app in production).
+
+    With GONGXIN_SCHEDULER=on the scheduled ingest jobs run beside it, unless another process
+    already runs them.
+    """
     from flask import current_app
     from werkzeug.serving import run_simple
 
-    run_simple(host, port, current_app._get_current_object(), threaded=True)  # type: ignore[attr-defined]
+    settings = current_app.config["GONGXIN"]
+    background = None
+    if settings.scheduler:
+        import logging
+
+        from app.scheduler import start_background
+
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        background = start_background(settings)  # None when another process holds the lock
+    try:
+        run_simple(host, port, current_app._get_current_object(), threaded=True)  # type: ignore[attr-defined]
+    finally:
+        if background is not None:
+            background.shutdown(wait=True)  # releases the lock
+
+
+@main.command("scheduler")
+@click.option("--poll", "poll_seconds", default=15.0, show_default=True, type=float,
+              help="Seconds between tries to take the scheduler lock, and between checks that it is still held.")
+@with_appcontext
+def scheduler_command(poll_seconds: float) -> None:
+    """Run the scheduled jobs in the foreground; with several nodes one holds the lock, the others stand by."""
+    import logging
+
+    from flask import current_app
+
+    from app.scheduler import run_scheduler
+    from ingest.errors import RegistryError
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    settings = current_app.config["GONGXIN"]
+    try:
+        run_scheduler(settings, poll_seconds=poll_seconds)
+    except RegistryError as exc:
+        raise click.ClickException(f"source registry {settings.sources}: {exc}") from exc
 
 
 _register()

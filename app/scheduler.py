@@ -23,15 +23,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from apscheduler.events import EVENT_SCHEDULER_SHUTDOWN, SchedulerEvent
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
-from apscheduler.triggers.base import BaseTrigger
-from apscheduler.triggers.combining import OrTrigger
-from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy import Connection, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
@@ -42,11 +38,12 @@ from config import Settings
 from credit.db import make_engine
 from ingest.errors import RegistryError
 from ingest.registry import Registry, load_registry
+from ingest.schedule import TIMEZONE, cron_trigger
 
 log = logging.getLogger(__name__)
 
 # Regulators publish their drop times in Beijing time, whatever the server's clock says.
-TIMEZONE = ZoneInfo("Asia/Shanghai")
+
 # Late runs still run within this window (a daily source queued behind a long load must not
 # wait a whole day); coalesce and max_instances keep a late source from running twice.
 MISFIRE_GRACE_SECONDS = 3600
@@ -75,81 +72,59 @@ def build_scheduler(settings: Settings, *, registry: Registry | None = None, job
     return scheduler
 
 
-_CRON_DAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
-
-
-def cron_trigger(schedule: str, timezone: ZoneInfo = TIMEZONE) -> BaseTrigger:
-    """A trigger that fires as standard cron does, in Beijing time by default.
-
-    APScheduler 3 counts weekdays from Monday = 0 (``from_crontab("0 5 * * 1")`` fires on
-    Tuesdays) and ANDs a restricted day of month with a restricted day of week; cron counts
-    from Sunday = 0 (or 7) and ORs them. Both are translated here.
-    """
-    minute, hour, day, month, weekday = schedule.split()
-
-    def cron(day_field: str, weekday_field: str) -> CronTrigger:
-        return CronTrigger(minute=minute, hour=hour, day=day_field, month=month,
-                           day_of_week=_weekdays(weekday_field), timezone=timezone)
-
-    if day.startswith("*") or weekday.startswith("*"):
-        return cron(day, weekday)
-    return OrTrigger([cron(day, "*"), cron("*", weekday)])
-
-
-def _weekdays(field: str) -> str:
-    """A cron day-of-week field as an APScheduler list of days (Monday = 0)."""
-    if field == "*":
-        return "*"
-    days: set[int] = set()
-    for part in field.lower().split(","):
-        span, _, step = part.partition("/")
-        first, _, last = ("0-6" if span == "*" else span).partition("-")
-        start = _cron_day(first)
-        end = (7 if last == "7" else _cron_day(last)) if last else (6 if step else start)
-        if end < start:  # a range through Sunday, such as sat-sun
-            end += 7
-        days.update(day % 7 for day in range(start, end + 1, int(step or 1)))
-    return ",".join(str(day) for day in sorted((d - 1) % 7 for d in days))
-
-
-def _cron_day(token: str) -> int:
-    """A cron weekday (0-7 or a name) as 0-6 counted from Sunday."""
-    if token in _CRON_DAYS:
-        return _CRON_DAYS.index(token)
-    if token.isdigit() and int(token) <= 7:
-        return int(token) % 7
-    raise ValueError(f"bad day of week {token!r} in a cron expression")
-
-
 class SchedulerLock(ABC):
-    """The right to run scheduled jobs: one holder at a time across processes (and nodes)."""
+    """The right to run scheduled jobs: one holder at a time across processes (and nodes).
 
-    @abstractmethod
+    Thread-safe: a lock-check job and a shutdown may use it at the same time.
+    """
+
+    def __init__(self) -> None:
+        self._mutex = threading.Lock()
+
     def try_acquire(self) -> bool:
         """Take the lock if it is free, without waiting; True when this object now holds it."""
+        with self._mutex:
+            return self._check() if self._holding() else self._acquire()
 
-    @abstractmethod
     def still_held(self) -> bool:
         """True while the lock is verifiably this object's (its connection or file is intact)."""
+        with self._mutex:
+            return self._holding() and self._check()
 
-    @abstractmethod
     def release(self) -> None:
         """Give the lock up; safe to call when not holding it."""
+        with self._mutex:
+            if self._holding():
+                self._release()
+
+    @abstractmethod
+    def _holding(self) -> bool: ...
+
+    @abstractmethod
+    def _acquire(self) -> bool: ...
+
+    @abstractmethod
+    def _check(self) -> bool: ...
+
+    @abstractmethod
+    def _release(self) -> None: ...
 
 
 class AdvisoryLock(SchedulerLock):
     """A PostgreSQL session-level advisory lock on a dedicated connection of its own."""
 
     def __init__(self, database_url: str, key: int = LOCK_KEY) -> None:
+        super().__init__()
         self.key = key
         # NullPool: closing the connection ends the session, which frees the lock for sure.
         self._engine = make_engine(database_url, poolclass=NullPool, isolation_level="AUTOCOMMIT",
                                    connect_args={"application_name": "gongxin-scheduler"})
         self._conn: Connection | None = None
 
-    def try_acquire(self) -> bool:
-        if self._conn is not None:
-            return self.still_held()
+    def _holding(self) -> bool:
+        return self._conn is not None
+
+    def _acquire(self) -> bool:
         try:
             conn = self._engine.connect()
         except DBAPIError as exc:
@@ -166,9 +141,8 @@ class AdvisoryLock(SchedulerLock):
             conn.close()
         return bool(taken)
 
-    def still_held(self) -> bool:
-        if self._conn is None:
-            return False
+    def _check(self) -> bool:
+        assert self._conn is not None
         try:
             return bool(self._conn.execute(_HELD, {"key": self.key}).scalar_one())
         except DBAPIError as exc:
@@ -176,9 +150,8 @@ class AdvisoryLock(SchedulerLock):
             self._drop()
             return False
 
-    def release(self) -> None:
-        if self._conn is None:
-            return
+    def _release(self) -> None:
+        assert self._conn is not None
         try:
             self._conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": self.key})
         except DBAPIError:
@@ -205,12 +178,14 @@ class FileLock(SchedulerLock):
     """An exclusive ``flock`` on a file, for processes of one machine sharing a SQLite store."""
 
     def __init__(self, path: Path) -> None:
+        super().__init__()
         self.path = Path(path)
         self._fd: int | None = None
 
-    def try_acquire(self) -> bool:
-        if self._fd is not None:
-            return self.still_held()
+    def _holding(self) -> bool:
+        return self._fd is not None
+
+    def _acquire(self) -> bool:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
         try:
@@ -223,20 +198,19 @@ class FileLock(SchedulerLock):
         self._fd = fd
         return True
 
-    def still_held(self) -> bool:
-        if self._fd is None:
-            return False
+    def _check(self) -> bool:
+        assert self._fd is not None
         try:
             mine, current = os.fstat(self._fd), os.stat(self.path)
         except FileNotFoundError:
             return False  # deleted: another process could lock a new file of the same name
         return (mine.st_dev, mine.st_ino) == (current.st_dev, current.st_ino)
 
-    def release(self) -> None:
+    def _release(self) -> None:
         fd, self._fd = self._fd, None
-        if fd is not None:
-            fcntl.flock(fd, fcntl.LOCK_UN)
-            os.close(fd)  # the file stays: deleting it would let two processes lock two files
+        assert fd is not None
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)  # the file stays: deleting it would let two processes lock two files
 
 
 def scheduler_lock(settings: Settings) -> SchedulerLock:

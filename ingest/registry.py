@@ -15,9 +15,9 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from apscheduler.triggers.cron import CronTrigger
 
 from ingest.errors import RegistryError, UnknownSourceError
+from ingest.schedule import cron_trigger
 from ingest.kinds import IDENTITY_FIELDS, KINDS
 
 FORMATS = ("csv", "xlsx", "jsonl")
@@ -198,12 +198,12 @@ def _check_kind(block: dict[str, Any], report: Report) -> None:
 
 
 def _check_schedule(block: dict[str, Any], report: Report) -> None:
-    """The schedule is a five-field cron expression APScheduler accepts."""
+    """The schedule is a five-field standard cron expression (Sunday = 0 or 7)."""
     schedule = block.get("schedule")
     if not isinstance(schedule, str):
         return
     try:
-        CronTrigger.from_crontab(schedule)
+        cron_trigger(schedule)
     except ValueError as exc:
         report("schedule", f"bad cron expression {schedule!r}: {exc}")
 

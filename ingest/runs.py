@@ -18,10 +18,11 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from credit.clock import utcnow
+from credit.db import is_postgres
 from credit.errors import CreditError
 from credit.models import IngestRun, RejectedRow
 from ingest import unresolved
@@ -37,6 +38,7 @@ from ingest.snapshot import withdraw_missing
 
 log = logging.getLogger(__name__)
 CHUNK_ROWS = 50_000
+SOURCE_LOCK_CLASS = 0x6778  # advisory-lock namespace of per-source ingest locks
 Progress = Callable[[int], None]
 
 
@@ -73,7 +75,7 @@ def run_file(factory: sessionmaker[Session], spec: SourceSpec, path: Path, *,
         if previous is not None:
             report.status, report.run_id = "unchanged", previous
             return report
-        _apply(factory, spec, path, digest, report, started, progress, chunk_rows)
+        _apply(factory, spec, path, digest, report, started, progress, chunk_rows, force)
     except (IngestError, CreditError, OSError) as exc:
         report.error = str(exc)
     except Exception as exc:  # noqa: BLE001 - the edge of a run: record it, keep the process alive
@@ -102,9 +104,16 @@ def _applied_run(session: Session, source_id: str, digest: str) -> int | None:
 
 
 def _apply(factory: sessionmaker[Session], spec: SourceSpec, path: Path, digest: str, report: RunReport,
-           started: datetime, progress: Progress | None, chunk_rows: int) -> None:
+           started: datetime, progress: Progress | None, chunk_rows: int, force: bool) -> None:
     observed = datetime.fromtimestamp(path.stat().st_mtime)
     with factory() as session:
+        # Two processes running one source (the scheduler and a CLI call) queue here, and the
+        # second finds the file applied instead of applying it again.
+        lock_source(session, spec.id)
+        previous = None if force else _applied_run(session, spec.id, digest)
+        if previous is not None:
+            report.status, report.run_id = "unchanged", previous
+            return
         run = IngestRun(source_id=spec.id, file_path=str(path), file_hash=digest, status="running",
                         started_at=started, file_mtime=observed)
         session.add(run)
@@ -126,6 +135,15 @@ def _apply(factory: sessionmaker[Session], spec: SourceSpec, path: Path, digest:
         report.status, report.run_id = "applied", run.id
         report.counts = _counts(run)
         report.entities = total.entities
+
+
+def lock_source(session: Session, source_id: str) -> None:
+    """Hold this source for the rest of the transaction (SQLite: its write lock already does)."""
+    if is_postgres(session):
+        key = int.from_bytes(hashlib.blake2b(source_id.encode(), digest_size=4).digest(), "big")
+        session.execute(text("SELECT pg_advisory_xact_lock(:cls, :key)"), {"cls": SOURCE_LOCK_CLASS, "key": key - (1 << 31)})
+    else:
+        session.execute(text("SELECT 1"))  # BEGIN IMMEDIATE: the database's write lock
 
 
 def _frames(path: Path, spec: SourceSpec, chunk_rows: int) -> Iterator[pd.DataFrame]:

@@ -128,7 +128,7 @@ BROKEN = [
     ('decided_on = "处罚决定日期"\n', "", "columns.decided_on", "kind 'penalty' requires a column for 'decided_on'"),
     ('schedule = "*/15 * * * *"', 'schedule = "61 * * * *"', "schedule",
      "bad cron expression '61 * * * *': Error validating expression '61'"),
-    ('schedule = "*/15 * * * *"', 'schedule = "@hourly"', "schedule", "Wrong number of fields"),
+    ('schedule = "*/15 * * * *"', 'schedule = "@hourly"', "schedule", "expected 5 fields"),
     ('format = "csv"', 'format = "csv"\nencoding = "gb-18030x"', "encoding", "unknown encoding 'gb-18030x'"),
     ('format = "csv"', 'format = "csv"\nencoding = "rot13"', "encoding", "unknown encoding 'rot13'"),
     ('format = "csv"', 'format = "xlsx"\nencoding = "gbk"', "encoding", "csv and jsonl only"),

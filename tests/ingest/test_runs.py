@@ -220,3 +220,29 @@ def test_snapshot_source_withdraws_what_it_no_longer_sends(session_factory: sess
     with session_factory() as s:
         statuses = sorted(e.status for e in s.scalars(select(ListEntry)))
         assert statuses == ["active", "withdrawn"]
+
+
+def test_the_same_file_run_twice_at_once_is_applied_once(
+    session_factory: sessionmaker[Session], registry: Registry, tmp_path: Path
+) -> None:
+    """The scheduler and a CLI call running one source together must not apply a file twice."""
+    import threading
+
+    spec = registry.get("samr-reg")
+    [path] = spec.paths()
+    barrier = threading.Barrier(2)
+    reports = []
+
+    def run() -> None:
+        barrier.wait(timeout=10)
+        reports.append(run_file(session_factory, spec, path))
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert sorted(r.status for r in reports) == ["applied", "unchanged"], [r.error for r in reports]
+    with session_factory() as s:
+        assert s.scalar(select(func.count()).select_from(IngestRun).where(IngestRun.status == "applied")) == 1
+        assert s.scalar(select(func.count()).select_from(Entity)) == 3
