@@ -14,6 +14,7 @@ from app import store
 from ingest.errors import IngestError
 from ingest.history import rejected_query, runs_query, unresolved_query
 from ingest.registry import Registry, load_registry
+from ingest.prepare import PARALLEL_BYTES
 from ingest.runs import CHUNK_ROWS, RunReport, run_file, run_source
 
 COUNTS = ("read", "new", "updated", "unchanged", "withdrawn", "rejected", "unresolved", "resolved")
@@ -90,15 +91,18 @@ def ingest_run(source_ids: tuple[str, ...], force: bool) -> None:
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--force", is_flag=True, help="Apply the file even when it was applied before.")
 @click.option("--chunk-rows", default=CHUNK_ROWS, show_default=True, help="Rows read and merged at a time.")
+@click.option("--parallel-above", default=PARALLEL_BYTES, show_default=True,
+              help="Files larger than this many bytes are validated in a helper process, ahead of the merge.")
 @with_appcontext
-def ingest_file(source_id: str, path: Path, force: bool, chunk_rows: int) -> None:
+def ingest_file(source_id: str, path: Path, force: bool, chunk_rows: int, parallel_above: int) -> None:
     """Ingest one file as the source SOURCE_ID."""
     try:
         spec = _registry().get(source_id)
     except IngestError as exc:
         raise click.ClickException(str(exc)) from exc
     progress = _Progress(source_id)
-    report = run_file(store.session_factory(), spec, path, progress=progress, force=force, chunk_rows=chunk_rows)
+    report = run_file(store.session_factory(), spec, path, progress=progress, force=force, chunk_rows=chunk_rows,
+                      parallel_bytes=parallel_above)
     progress.done()
     _summary([report])
     if report.status == "failed":

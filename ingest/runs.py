@@ -17,7 +17,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -27,13 +26,11 @@ from credit.errors import CreditError
 from credit.models import IngestRun, RejectedRow
 from ingest import unresolved
 from ingest.errors import BoundsError, IngestError
-from ingest.mapping import apply_mapping, map_columns
 from ingest.merge import Merged, merge_records
-from ingest.normalise import normalise_frame
-from ingest.readers import read_chunks, read_header
 from ingest.records import record_key
 from ingest.registry import SourceSpec
-from ingest.schemas import Rejection, validate_frame
+from ingest.prepare import PARALLEL_BYTES, prepared
+from ingest.schemas import Checked, Rejection
 from ingest.snapshot import withdraw_missing
 
 log = logging.getLogger(__name__)
@@ -64,7 +61,7 @@ def run_source(factory: sessionmaker[Session], spec: SourceSpec, *, progress: Pr
 
 def run_file(factory: sessionmaker[Session], spec: SourceSpec, path: Path, *,
              progress: Progress | None = None, force: bool = False,
-             chunk_rows: int = CHUNK_ROWS) -> RunReport:
+             chunk_rows: int = CHUNK_ROWS, parallel_bytes: int = PARALLEL_BYTES) -> RunReport:
     """Apply one file as ``spec``'s source, completely or not at all."""
     started, clock = utcnow(), time.perf_counter()
     report = RunReport(spec.id, str(path), "failed")
@@ -75,7 +72,7 @@ def run_file(factory: sessionmaker[Session], spec: SourceSpec, path: Path, *,
         if previous is not None:
             report.status, report.run_id = "unchanged", previous
             return report
-        _apply(factory, spec, path, digest, report, started, progress, chunk_rows, force)
+        _apply(factory, spec, path, digest, report, started, progress, chunk_rows, force, parallel_bytes)
     except (IngestError, CreditError, OSError) as exc:
         report.error = str(exc)
     except Exception as exc:  # noqa: BLE001 - the edge of a run: record it, keep the process alive
@@ -104,7 +101,8 @@ def _applied_run(session: Session, source_id: str, digest: str) -> int | None:
 
 
 def _apply(factory: sessionmaker[Session], spec: SourceSpec, path: Path, digest: str, report: RunReport,
-           started: datetime, progress: Progress | None, chunk_rows: int, force: bool) -> None:
+           started: datetime, progress: Progress | None, chunk_rows: int, force: bool,
+           parallel_bytes: int) -> None:
     observed = datetime.fromtimestamp(path.stat().st_mtime)
     with factory() as session:
         # Two processes running one source (the scheduler and a CLI call) queue here, and the
@@ -121,12 +119,12 @@ def _apply(factory: sessionmaker[Session], spec: SourceSpec, path: Path, digest:
         resolved, total = unresolved.retry(session, spec, observed)
         seen = _Keys(spec.kind)
         read = 0
-        for frame in _frames(path, spec, chunk_rows):
-            read += len(frame)
+        for rows, checked in prepared(path, spec, chunk_rows, parallel_bytes):
+            read += rows
             _check_max(spec, path, read)
-            total.add(_apply_chunk(session, spec, frame, observed, seen))
+            total.add(_apply_chunk(session, spec, checked, observed, seen))
             if progress:
-                progress(len(frame))
+                progress(rows)
         if spec.mode == "snapshot":
             total.withdrawn += withdraw_missing(session, spec, seen.keys)
         _check_bounds(spec, path, read, len(total.rejected))
@@ -146,17 +144,8 @@ def lock_source(session: Session, source_id: str) -> None:
         session.execute(text("SELECT 1"))  # BEGIN IMMEDIATE: the database's write lock
 
 
-def _frames(path: Path, spec: SourceSpec, chunk_rows: int) -> Iterator[pd.DataFrame]:
-    headers = read_header(path, format=spec.format, encoding=spec.encoding, sheet=spec.sheet)
-    colmap = map_columns(path, headers, spec.columns)
-    for chunk in read_chunks(path, format=spec.format, encoding=spec.encoding, sheet=spec.sheet,
-                             chunk_rows=chunk_rows):
-        yield apply_mapping(chunk, colmap)
-
-
-def _apply_chunk(session: Session, spec: SourceSpec, frame: pd.DataFrame, observed: datetime,
+def _apply_chunk(session: Session, spec: SourceSpec, checked: Checked, observed: datetime,
                  seen: "_Keys") -> Merged:
-    checked = validate_frame(normalise_frame(frame, spec.kind), spec.kind, original=frame)
     rounds, duplicates = seen.split(checked.records)
     outcome = Merged(rejected=checked.rejected + duplicates)
     for records in rounds:

@@ -9,6 +9,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from sqlalchemy import Engine, func, select, text
 from sqlalchemy.orm import Session
 
@@ -17,6 +18,39 @@ from tests.factories import new_uscc
 from tests.ingest.builders import REGISTRATION, source, write_registry, write_rows
 
 ROWS = 12_000
+
+
+def _children(pid: int) -> list[int]:
+    """Every descendant of ``pid``: the fork server and the preparing helper, when there are any."""
+    parents: dict[int, int] = {}
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            fields = dict(line.split(":\t", 1) for line in status.read_text().splitlines() if ":\t" in line)
+        except OSError:
+            continue
+        parents[int(status.parent.name)] = int(fields.get("PPid", "0").strip() or 0)
+    found, frontier = [], [pid]
+    while frontier:
+        current = frontier.pop()
+        kids = [p for p, parent in parents.items() if parent == current]
+        found += kids
+        frontier += kids
+    return found
+
+
+def _assert_gone(pids: list[int]) -> None:
+    """No helper outlives its killed parent for long."""
+    deadline = time.monotonic() + 10
+    while any(_running(p) for p in pids):
+        assert time.monotonic() < deadline, f"helper processes {pids} outlived their parent"
+        time.sleep(0.1)
+
+
+def _running(pid: int) -> bool:
+    try:
+        return "State:\tZ" not in Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return False
 
 
 def _midway(engine: Engine, db_path: Path | None, child: subprocess.Popen[bytes]) -> bool:
@@ -32,13 +66,17 @@ def _midway(engine: Engine, db_path: Path | None, child: subprocess.Popen[bytes]
     return bool(waiting)
 
 
-def test_kill_9_midway_changes_nothing_and_a_rerun_completes(engine: Engine, db_url: str, tmp_path: Path) -> None:
+@pytest.mark.parametrize("parallel_above", ["100000000", "0"], ids=["in-process", "helper-process"])
+def test_kill_9_midway_changes_nothing_and_a_rerun_completes(
+    engine: Engine, db_url: str, tmp_path: Path, parallel_above: str
+) -> None:
     rows = [[new_uscc(50_000 + i), f"深圳市测试{i}号科技有限公司", "有限责任公司", "存续", "张三", "100", "2020-01-01",
              "深圳市南山区"] for i in range(ROWS)]
     path = write_rows(tmp_path / "drop/registration.csv", list(REGISTRATION.values()), rows, encoding="gb18030")
     registry = write_registry(tmp_path, [source("samr-reg", "registration", "drop/*.csv", REGISTRATION, encoding="gb18030")])
     env = {**os.environ, "GONGXIN_DATABASE_URL": db_url, "GONGXIN_SOURCES": str(registry)}
-    command = [sys.executable, "-m", "app.cli", "ingest", "file", "samr-reg", str(path), "--chunk-rows", "500"]
+    command = [sys.executable, "-m", "app.cli", "ingest", "file", "samr-reg", str(path), "--chunk-rows", "500",
+               "--parallel-above", parallel_above]
     child = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     db_path = Path(db_url.split("///", 1)[1]) if db_url.startswith("sqlite") else None
     deadline = time.monotonic() + 120
@@ -47,9 +85,13 @@ def test_kill_9_midway_changes_nothing_and_a_rerun_completes(engine: Engine, db_
         assert time.monotonic() < deadline
         time.sleep(0.05)
     time.sleep(0.3)
+    helpers = _children(child.pid)
+    if parallel_above == "0":
+        assert helpers, "the helper process should be running"
     child.send_signal(signal.SIGKILL)
     child.wait()
     time.sleep(0.5)  # PostgreSQL notices the dropped connection and aborts its transaction
+    _assert_gone(helpers)
     with Session(engine) as s:
         assert s.scalar(select(func.count()).select_from(Entity)) == 0
         assert s.scalar(select(func.count()).select_from(IngestRun)) == 0

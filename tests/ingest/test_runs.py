@@ -246,3 +246,34 @@ def test_the_same_file_run_twice_at_once_is_applied_once(
     with session_factory() as s:
         assert s.scalar(select(func.count()).select_from(IngestRun).where(IngestRun.status == "applied")) == 1
         assert s.scalar(select(func.count()).select_from(Entity)) == 3
+
+
+def test_a_helper_process_prepares_large_files_with_the_same_outcome(
+    session_factory: sessionmaker[Session], registry: Registry, tmp_path: Path
+) -> None:
+    """Preparing in a helper process changes nothing but speed: same counts, same rejections."""
+    reports = [run_file(session_factory, spec, spec.paths()[0], parallel_bytes=0) for spec in registry.sources]
+    assert [r.status for r in reports] == ["applied"] * 3, [r.error for r in reports]
+    with session_factory() as s:
+        assert rejected(s, reports[0].run_id) == [(5, "uscc"), (6, "uscc"), (7, "established_on"), (8, "uscc"), (9, "record_key")]
+    assert reports[1].counts["unresolved"] == 1 and reports[1].counts["new"] == 2
+
+
+def test_errors_in_the_helper_fail_the_file_and_an_interrupt_stops_it(
+    session_factory: sessionmaker[Session], registry: Registry, tmp_path: Path
+) -> None:
+    headers = [h if h != "处罚决定日期" else "决定日期" for h in PENALTY.values()]
+    write_rows(tmp_path / "drop/pen/penalty-1.xlsx", headers, penalty_rows(), fmt="xlsx")
+    [report] = [run_file(session_factory, registry.get("samr-pen"), p, parallel_bytes=0)
+                for p in registry.get("samr-pen").paths()]
+    assert report.status == "failed" and "处罚决定日期" in (report.error or "")
+    rows = [[new_uscc(2000 + i), f"深圳市测试{i}号科技有限公司", "有限责任公司", "存续", "张三", "", "", ""] for i in range(60)]
+    path = write_rows(tmp_path / "drop/reg/registration.csv", list(REGISTRATION.values()), rows, encoding="gb18030")
+
+    def interrupt(rows_done: int) -> None:
+        raise RuntimeError("injected failure after the first chunk")
+
+    failed = run_file(session_factory, registry.get("samr-reg"), path, progress=interrupt, chunk_rows=10, parallel_bytes=0)
+    assert failed.status == "failed" and "injected" in (failed.error or "")
+    with session_factory() as s:
+        assert all(v == 0 for v in counts(s).values())
