@@ -109,7 +109,7 @@ def _sqlite_converter(column_type: Any) -> Any:
     if isinstance(column_type, JSON):
         return lambda v: json.dumps(v, ensure_ascii=False)
     if isinstance(column_type, DateTime):
-        return lambda v: v.isoformat(" ", "microseconds")
+        return lambda v: v if isinstance(v, str) else v.isoformat(" ", "microseconds")
     if isinstance(column_type, Date):
         return lambda v: v.isoformat()
     if isinstance(column_type, Numeric) and not isinstance(column_type, Integer):

@@ -8,18 +8,18 @@ that the outcome never depends on the order batches arrive in.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import String, select, type_coerce
 from sqlalchemy.orm import Session
 
 from credit.attributes import ATTRIBUTES, typed_value
 from credit.changelog import Change, append_changes
 from credit.clock import utcnow
-from credit.db import among, chunked, lock_rows, note_bulk_write
+from credit.db import among, chunked, is_postgres, lock_rows, note_bulk_write
 from credit.errors import UnknownEntityError
 from credit.models import Claim, Entity
 from credit.text import normalise_text
@@ -41,12 +41,12 @@ class ClaimIn:
     observed_at: datetime
 
 
-@dataclass
+@dataclass(slots=True)
 class _Seen:
     id: int | None
     rank: int
-    first_seen: datetime
-    last_seen: datetime
+    first_seen: Any  # a datetime, or SQLite's stored text of one (see _stamp_for)
+    last_seen: Any
 
 
 @dataclass
@@ -61,7 +61,7 @@ class ClaimResult:
 
 def apply_claims(session: Session, claims: Sequence[ClaimIn]) -> ClaimResult:
     """Record claims (first/last seen per source and value) and update the winning values."""
-    incoming = _merge_batch(claims)
+    incoming = _merge_batch(claims, _stamp_for(session))
     entity_ids = sorted({key[0] for key in incoming})
     lock_rows(session, "entity", entity_ids)
     current = _load_attributes(session, entity_ids)
@@ -77,35 +77,54 @@ def apply_claims(session: Session, claims: Sequence[ClaimIn]) -> ClaimResult:
     return result
 
 
-def precedence(rank: int, last_seen: datetime, source: str, value: str) -> tuple[int, datetime, str, str]:
+def precedence(rank: int, last_seen: Any, source: str, value: str) -> tuple[int, Any, str, str]:
     """Sort key of a claim: the greatest wins its attribute."""
     return (rank, last_seen, source, value)
 
 
-def _merge_batch(claims: Iterable[ClaimIn]) -> dict[ClaimKey, _Seen]:
-    """Fold a batch to one entry per (entity, field, source, value), checking each value."""
+def _stamp_for(session: Session) -> Callable[[datetime], Any]:
+    """Observation times in the form the store hands back: SQLite's stored text, else datetimes.
+
+    Comparing SQLite's fixed-width text ("YYYY-MM-DD HH:MM:SS.ffffff") orders like the times
+    themselves and spares parsing every stored claim on re-apply.
+    """
+    if is_postgres(session):
+        return lambda moment: moment
+    return lambda moment: moment.isoformat(" ", "microseconds")
+
+
+def _merge_batch(claims: Iterable[ClaimIn], stamp: Callable[[datetime], Any]) -> dict[ClaimKey, _Seen]:
+    """Fold a batch to one entry per (entity, field, source, value)."""
     merged: dict[ClaimKey, _Seen] = {}
+    stamps: dict[datetime, Any] = {}
     for c in claims:
-        typed_value(c.field, c.value)
+        at = stamps.get(c.observed_at)
+        if at is None:
+            at = stamps[c.observed_at] = stamp(c.observed_at)
         key = (c.entity_id, c.field, c.source, c.value)
         seen = merged.get(key)
         if seen is None:
-            merged[key] = _Seen(None, c.rank, c.observed_at, c.observed_at)
+            merged[key] = _Seen(None, c.rank, at, at)
+        elif at == seen.first_seen == seen.last_seen:
+            continue
         else:
-            seen.first_seen = min(seen.first_seen, c.observed_at)
-            seen.last_seen = max(seen.last_seen, c.observed_at)
+            seen.first_seen = min(seen.first_seen, at)
+            seen.last_seen = max(seen.last_seen, at)
     return merged
 
 
 def _load_claims(session: Session, entity_ids: Sequence[int]) -> dict[ClaimKey, _Seen]:
     """Every stored claim of these entities (resolution needs all of an entity's claims)."""
-    cols = (Claim.id, Claim.entity_id, Claim.field, Claim.source, Claim.value,
-            Claim.rank, Claim.first_seen, Claim.last_seen)
+    first, last = Claim.first_seen, Claim.last_seen
+    if not is_postgres(session):
+        first, last = type_coerce(first, String), type_coerce(last, String)  # see _stamp_for
+    cols = (Claim.id, Claim.entity_id, Claim.field, Claim.source, Claim.value, Claim.rank, first, last)
     known: dict[ClaimKey, _Seen] = {}
     conn = session.connection()
     for part in chunked(entity_ids, CHUNK):
-        for row in conn.execute(select(*cols).where(among(session, Claim.entity_id, part))):
-            known[(row[1], row[2], row[3], row[4])] = _Seen(row[0], row[5], row[6], row[7])
+        rows = conn.execute(select(*cols).where(among(session, Claim.entity_id, part))).all()
+        for claim_id, entity_id, field_, source, value, rank, first_seen, last_seen in rows:
+            known[(entity_id, field_, source, value)] = _Seen(claim_id, rank, first_seen, last_seen)
     return known
 
 
@@ -114,6 +133,7 @@ def _diff(
 ) -> tuple[list[ClaimKey], list[ClaimKey], ClaimResult]:
     """Split the batch into new claims, widened claims and claims that change nothing.
 
+    Only what will be written is checked (InvalidClaimError): a stored claim passed once.
     ``known`` is updated in place to the state after the batch, ready for resolution.
     """
     inserts: list[ClaimKey] = []
@@ -122,9 +142,11 @@ def _diff(
     for key, new in incoming.items():
         old = known.get(key)
         if old is None:
+            typed_value(key[1], key[3])
             known[key] = new
             inserts.append(key)
         elif new.first_seen < old.first_seen or new.last_seen > old.last_seen or new.rank != old.rank:
+            typed_value(key[1], key[3])
             old.first_seen = min(old.first_seen, new.first_seen)
             old.last_seen = max(old.last_seen, new.last_seen)
             old.rank = new.rank
@@ -163,7 +185,7 @@ def _claim_row(key: ClaimKey, seen: _Seen) -> dict[str, Any]:
 
 def _winners(known: dict[ClaimKey, _Seen], touched: set[tuple[int, str]]) -> dict[int, dict[str, str]]:
     """The winning value of every touched (entity, field), by rank, then recency, then id."""
-    best: dict[tuple[int, str], tuple[int, datetime, str, str]] = {}
+    best: dict[tuple[int, str], tuple[int, Any, str, str]] = {}
     for (entity_id, fld, source, value), seen in known.items():
         pair = (entity_id, fld)
         if pair not in touched:
