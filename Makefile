@@ -27,6 +27,7 @@ run: $(STAMP)
 	$(BIN)/gongxin db upgrade
 	$(BIN)/gongxin sample-data $(SAMPLE_DIR) --entities $(SAMPLE_ENTITIES) --if-store-empty
 	-$(RUN_ENV) $(BIN)/gongxin ingest run
+	$(BIN)/gongxin index sync
 	$(RUN_ENV) GONGXIN_SCHEDULER=$${GONGXIN_SCHEDULER:-on} $(BIN)/gongxin serve --host $(HOST) --port $(PORT)
 
 test: $(STAMP)

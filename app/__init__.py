@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from app import errors, health, store
+from app import errors, health, search, store
 from app.api import bp as api_bp
 from config import Settings, load_settings
 
@@ -18,6 +18,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.json.sort_keys = False  # type: ignore[attr-defined]
     store.init_app(app, settings)
+    search.init_app(app, settings)
     errors.init_app(app)
     app.register_blueprint(health.bp)
     app.register_blueprint(api_bp)

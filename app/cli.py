@@ -34,8 +34,10 @@ def db() -> None:
 
 
 def _register() -> None:
+    from app.cli_index import index_group
     from app.cli_ingest import ingest_group, sample_data
 
+    main.add_command(index_group)
     main.add_command(ingest_group)
     main.add_command(sample_data)
 

@@ -11,6 +11,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from app import store
+from app.jobs import after_ingest
 from ingest.errors import IngestError
 from ingest.history import rejected_query, runs_query, unresolved_query
 from ingest.registry import Registry, load_registry
@@ -51,6 +52,14 @@ class _Progress:
             click.echo(err=True)
 
 
+def _after(reports: list[RunReport]) -> None:
+    """The steps every ingest is followed by (index sync); their failure is reported, the ingest stands."""
+    try:
+        after_ingest(current_app.config["GONGXIN"], reports)
+    except Exception as exc:  # noqa: BLE001 - the ingest is committed; say what to run next
+        click.echo(f"warning: the steps after the ingest failed ({exc}); run `gongxin index sync`", err=True)
+
+
 def _summary(reports: list[RunReport]) -> None:
     """One line per file: status, counts, seconds, and the error of a failed file."""
     header = f"{'source':<24} {'status':<9} " + " ".join(f"{c:>10}" for c in COUNTS) + "  seconds  file"
@@ -82,6 +91,7 @@ def ingest_run(source_ids: tuple[str, ...], force: bool) -> None:
         reports += run_source(store.session_factory(), spec, progress=progress, force=force)
         progress.done()
     _summary(reports)
+    _after(reports)
     if any(r.status == "failed" for r in reports):
         sys.exit(1)
 
@@ -105,6 +115,7 @@ def ingest_file(source_id: str, path: Path, force: bool, chunk_rows: int, parall
                       parallel_bytes=parallel_above)
     progress.done()
     _summary([report])
+    _after([report])
     if report.status == "failed":
         sys.exit(1)
 

@@ -6,6 +6,7 @@ from flask import Flask, Response, jsonify
 from werkzeug.exceptions import HTTPException
 
 from credit.errors import EntityNotFoundError, MalformedIdentifierError
+from search_index.errors import IndexBusy, IndexMismatch, IndexMissing, QueryError
 
 
 def error_response(status: int, code: str, message: str) -> tuple[Response, int]:
@@ -23,6 +24,16 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(EntityNotFoundError)
     def _not_found(exc: EntityNotFoundError) -> tuple[Response, int]:
         return error_response(404, "not_found", f"未找到该主体：{exc.identifier}")
+
+    @app.errorhandler(QueryError)
+    def _bad_query(exc: QueryError) -> tuple[Response, int]:
+        return error_response(400, "invalid_query", str(exc))
+
+    @app.errorhandler(IndexMissing)
+    @app.errorhandler(IndexMismatch)
+    @app.errorhandler(IndexBusy)
+    def _index_unavailable(exc: Exception) -> tuple[Response, int]:
+        return error_response(503, "search_unavailable", f"搜索暂不可用：{exc}")
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException) -> tuple[Response, int]:

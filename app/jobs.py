@@ -95,10 +95,23 @@ def _log_report(source_id: str, report: RunReport) -> None:
 
 
 def after_ingest(settings: Settings, reports: Sequence[RunReport]) -> None:
-    """The steps that follow an ingest run, in order; called after every run, with its reports.
+    """The steps that follow an ingest run, in order; each opens and commits its own unit of work.
 
-    Hook point: the lists work adds "apply the list rules" here and the search work adds
-    "sync the index from the change log"; each opens and commits its own unit of work.
+    The search index catches up from the change log whenever a file was applied. (The lists
+    work adds "apply the list rules" before it.)
     """
-    applied = sum(1 for report in reports if report.status == "applied")
-    log.debug("after ingest: %d file(s) applied; no follow-up steps configured yet", applied)
+    if any(report.status == "applied" for report in reports):
+        sync_index(settings)
+
+
+def sync_index(settings: Settings) -> None:
+    """Bring this node's search index up to the store's change log (building it if missing)."""
+    from search_index.index import SearchIndex
+    from search_index.maintain import sync
+
+    index = SearchIndex(settings.index_dir, settings.search_engine)
+    with session_factory_for(settings.database_url)() as session:
+        report = sync(session, index)
+    log.info("search index %s: %d change(s), %d document(s) written, %d removed, at seq %d",
+             "rebuilt" if report.rebuilt else "synced", report.changes, report.updated, report.deleted,
+             report.last_seq)

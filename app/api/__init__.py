@@ -20,3 +20,6 @@ def entity(identifier: str) -> ResponseReturnValue:
     """The public profile of the entity with this USCC, registration number or organisation code."""
     profile = get_profile(store.session(), identifier, public_on=date.today())
     return _profile_schema.dump(profile_view(profile))
+
+
+from app.api import search as _search  # noqa: E402,F401  (registers /search on bp)

@@ -1,0 +1,79 @@
+"""Text → tokens, the same on the index side and the query side.
+
+Names, former names, legal representatives and addresses are normalised with the shared
+`normalise_text`, then cut into overlapping character bigrams: a phrase of consecutive bigrams
+matches exactly the names that contain the fragment, for every fragment of two or more
+characters (words are the wrong unit: a word segmenter finds only a third of them). Pinyin
+(full syllables and initials) of names is indexed the same way, as letter bigrams.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+
+from pypinyin import lazy_pinyin
+
+from credit.text import normalise_text
+
+# Separates the values of a many-valued gram field (former names), so that no phrase spans two.
+VALUE_BREAK = "|"
+# Name prefixes are indexed up to this length; a longer query's prefix tier uses its first PREFIX_MAX.
+PREFIX_MAX = 32
+_HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+
+
+def grams(text: str) -> list[str]:
+    """Overlapping bigrams of already-normalised ``text``; a one-character text is its own gram."""
+    if len(text) < 2:
+        return [text] if text else []
+    return [text[i:i + 2] for i in range(len(text) - 1)]
+
+
+def gram_string(texts: list[str]) -> str:
+    """The gram tokens of several normalised values, with a break between values."""
+    parts = [" ".join(grams(t)) for t in texts if t]
+    return f" {VALUE_BREAK} ".join(parts)
+
+
+def edge_grams(text: str, shortest: int = 1, longest: int = PREFIX_MAX) -> list[str]:
+    """The prefixes of ``text`` from ``shortest`` to ``longest`` characters."""
+    return [text[:n] for n in range(shortest, min(len(text), longest) + 1)]
+
+
+def has_han(text: str) -> bool:
+    """Whether ``text`` holds a Chinese character."""
+    return _HAN.search(text) is not None
+
+
+_RUNS = re.compile(r"([\u3400-\u9fff\uf900-\ufaff]+)|([0-9a-z]+)")
+
+
+@functools.lru_cache(maxsize=65536)
+def _pieces(text: str) -> tuple[tuple[str, bool], ...]:
+    """(piece, is_han) in order: a pinyin syllable per Chinese character, Latin/digit runs whole.
+
+    Other characters (brackets, punctuation) are left out of pinyin.
+    """
+    out: list[tuple[str, bool]] = []
+    for han, other in _RUNS.findall(text):
+        if han:
+            out.extend((s, True) for s in lazy_pinyin(han))
+        else:
+            out.append((other, False))
+    return tuple(out)
+
+
+def pinyin_full(text: str) -> str:
+    """Toneless pinyin of normalised text, syllables run together (华为 → huawei)."""
+    return "".join(piece for piece, _han in _pieces(text))
+
+
+def pinyin_initials(text: str) -> str:
+    """First letters of the pinyin syllables; Latin and digit runs stay whole (tcl科技 → tclkj)."""
+    return "".join(piece[0] if han else piece for piece, han in _pieces(text))
+
+
+def normalise(text: str | None) -> str:
+    """The shared normalisation (NFKC, traditional → simplified, brackets, no whitespace, lower-case)."""
+    return normalise_text(text)

@@ -1,0 +1,94 @@
+"""Store → index documents: what the index holds of each entity, built from the store alone."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from credit.db import among
+from credit.models import Entity, ListEntry
+from search_index.analysis import (
+    edge_grams, gram_string, normalise, pinyin_full, pinyin_initials,
+)
+from search_index.engine import IndexDoc
+
+# 登记状态 words that mean the entity no longer operates: ranked after operating ones.
+INACTIVE_MARKS = ("注销", "吊销", "撤销", "迁出", "歇业", "责令关闭")
+# Identifier prefixes shorter than this are not indexed (a query of 1–5 characters is a name).
+ID_PREFIX_MIN = 6
+# Bound on any one indexed text, in characters: regulator text is untrusted.
+TEXT_MAX = 200
+
+_COLUMNS = (Entity.id, Entity.uscc, Entity.reg_no, Entity.org_code, Entity.name, Entity.name_norm,
+            Entity.former_names, Entity.status, Entity.legal_rep, Entity.address, Entity.division_code,
+            Entity.industry)
+
+
+def is_active(status: str | None) -> bool:
+    """Whether a 登记状态 means the entity still operates (unknown counts as operating)."""
+    return not any(mark in (status or "") for mark in INACTIVE_MARKS)
+
+
+def documents_by_ids(session: Session, entity_ids: Sequence[int]) -> dict[int, IndexDoc]:
+    """The documents of those of ``entity_ids`` that exist in the store."""
+    if not entity_ids:
+        return {}
+    rows = session.execute(select(*_COLUMNS).where(among(session, Entity.id, list(entity_ids)))).all()
+    return {doc.entity_id: doc for doc in _documents(session, rows)}
+
+
+def iter_documents(session: Session, batch: int = 5000) -> Iterator[list[IndexDoc]]:
+    """Every entity's document, in id order, ``batch`` at a time (keyset pages: no long OFFSET scans)."""
+    after = 0
+    while True:
+        rows = session.execute(select(*_COLUMNS).where(Entity.id > after).order_by(Entity.id).limit(batch)).all()
+        if not rows:
+            return
+        yield _documents(session, rows)
+        after = rows[-1].id
+
+
+def _documents(session: Session, rows: Sequence[Any]) -> list[IndexDoc]:
+    flags = _flags(session, [r.id for r in rows])
+    return [build_document(r._mapping, flags.get(r.id, ())) for r in rows]
+
+
+def _flags(session: Session, entity_ids: list[int]) -> dict[int, tuple[str, ...]]:
+    """The lists each entity is publicly on now."""
+    query = (select(ListEntry.entity_id, ListEntry.list_id)
+             .where(among(session, ListEntry.entity_id, entity_ids), ListEntry.status == "active",
+                    ListEntry.public.is_(True)))
+    found: dict[int, set[str]] = defaultdict(set)
+    for entity_id, list_id in session.execute(query):
+        found[entity_id].add(list_id)
+    return {k: tuple(sorted(v)) for k, v in found.items()}
+
+
+def build_document(row: Any, flags: Sequence[str]) -> IndexDoc:
+    """One entity's index document from its store columns and current public list flags."""
+    name = (row["name_norm"] or normalise(row["name"]))[:TEXT_MAX]
+    former = [normalise(n)[:TEXT_MAX] for n in (row["former_names"] or [])]
+    active = is_active(row["status"])
+    ids = [v for v in (row["uscc"], row["reg_no"]) if v]
+    fields = {
+        "id": str(row["id"]), "uscc": row["uscc"] or "", "reg_no": row["reg_no"] or "",
+        "org_code": row["org_code"] or "", "name_exact": name,
+        "industry": row["industry"] or "", "status": row["status"] or "", "active": "1" if active else "0",
+        "id_prefix": " ".join(p for v in ids for p in edge_grams(v, ID_PREFIX_MIN, len(v))),
+        "name_prefix": " ".join(edge_grams(name)),
+        "region": " ".join(edge_grams(row["division_code"] or "", 2, 6)[::2]),
+        "flags": " ".join(flags),
+        "name": gram_string([name]), "former_names": gram_string(former),
+        "legal_rep": gram_string([normalise(row["legal_rep"])[:TEXT_MAX]]),
+        "address": gram_string([normalise(row["address"])[:TEXT_MAX]]),
+        "py_initials": gram_string([pinyin_initials(name)] + [pinyin_initials(n) for n in former]),
+        "py_full": gram_string([pinyin_full(name)] + [pinyin_full(n) for n in former]),
+    }
+    stored = {"id": row["id"], "uscc": row["uscc"], "name": row["name"], "status": row["status"],
+              "region": row["division_code"], "industry": row["industry"], "flags": list(flags),
+              "former_names": list(row["former_names"] or [])}
+    return IndexDoc(row["id"], {k: v for k, v in fields.items() if v}, stored)
