@@ -4,7 +4,7 @@ Names, former names, legal representatives and addresses are normalised with the
 `normalise_text`, then cut into overlapping character bigrams: a phrase of consecutive bigrams
 matches exactly the names that contain the fragment, for every fragment of two or more
 characters (words are the wrong unit: a word segmenter finds only a third of them). Pinyin
-(full syllables and initials) of names is indexed the same way, as letter bigrams.
+(full syllables and initials) of names is indexed the same way, as letter trigrams.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import functools
 import re
 
 from pypinyin import lazy_pinyin
+from pypinyin.seg.mmseg import seg
 
 from credit.text import normalise_text
 
@@ -23,16 +24,21 @@ PREFIX_MAX = 32
 _HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 
 
-def grams(text: str) -> list[str]:
-    """Overlapping bigrams of already-normalised ``text``; a one-character text is its own gram."""
-    if len(text) < 2:
+# Pinyin is cut into letter trigrams: 26 letters make only 676 bigrams, each in most names, and
+# a phrase of them reads huge posting lists; trigrams are far more selective.
+PINYIN_GRAM = 3
+
+
+def grams(text: str, size: int = 2) -> list[str]:
+    """Overlapping ``size``-grams of already-normalised ``text``; a shorter text is its own gram."""
+    if len(text) < size:
         return [text] if text else []
-    return [text[i:i + 2] for i in range(len(text) - 1)]
+    return [text[i:i + size] for i in range(len(text) - size + 1)]
 
 
-def gram_string(texts: list[str]) -> str:
+def gram_string(texts: list[str], size: int = 2) -> str:
     """The gram tokens of several normalised values, with a break between values."""
-    parts = [" ".join(grams(t)) for t in texts if t]
+    parts = [" ".join(grams(t, size)) for t in texts if t]
     return f" {VALUE_BREAK} ".join(parts)
 
 
@@ -58,10 +64,20 @@ def _pieces(text: str) -> tuple[tuple[str, bool], ...]:
     out: list[tuple[str, bool]] = []
     for han, other in _RUNS.findall(text):
         if han:
-            out.extend((s, True) for s in lazy_pinyin(han))
+            out.extend((s, True) for word in seg.cut(han) for s in _word_pinyin(word))
         else:
             out.append((other, False))
     return tuple(out)
+
+
+@functools.lru_cache(maxsize=262144)
+def _word_pinyin(word: str) -> tuple[str, ...]:
+    """Pinyin of one segmented word: names repeat words (有限, 科技, 深圳), so this is mostly a cache hit.
+
+    Segmenting first and converting word by word is what `lazy_pinyin` does inside; caching
+    per word makes indexing a million names take seconds instead of minutes.
+    """
+    return tuple(lazy_pinyin(word))
 
 
 def pinyin_full(text: str) -> str:

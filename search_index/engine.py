@@ -18,7 +18,9 @@ KEYWORD_FIELDS = ("id", "uscc", "reg_no", "org_code", "name_exact", "industry", 
 # Fields of whitespace-separated tokens without positions (term lookups only).
 TOKEN_FIELDS = ("id_prefix", "name_prefix", "region", "flags")
 # Fields of whitespace-separated grams with positions (phrase queries).
-GRAM_FIELDS = ("name", "former_names", "legal_rep", "address", "py_initials", "py_full")
+# "other" holds former names, legal representative and address, with breaks between them: one
+# phrase per word instead of one per field keeps Whoosh's cost per query down.
+GRAM_FIELDS = ("name", "other", "py_initials", "py_full")
 # The stored JSON of a hit: what a result list shows without touching the store.
 STORED_FIELD = "stored"
 ALL_FIELDS = KEYWORD_FIELDS + TOKEN_FIELDS + GRAM_FIELDS + (STORED_FIELD,)

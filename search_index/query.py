@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 
 from credit.identifiers import normalise_identifier
-from search_index.analysis import PREFIX_MAX, grams, has_han, normalise, pinyin_full
+from search_index.analysis import PINYIN_GRAM, PREFIX_MAX, grams, has_han, normalise, pinyin_full
 from search_index.engine import AllOf, AnyOf, Const, Node, Phrase, Ranked, Term
 from search_index.errors import QueryError
 
@@ -25,7 +25,7 @@ MAX_DEPTH = 10_000  # deepest hit a page may reach: narrow the query or use bulk
 # Score tiers, each above anything the tiers below can add (relevance stays under 1e4 for a
 # query of MAX_QUERY_CHARS: ≤ 59 grams × ~31 BM25 points × the field boosts below).
 EXACT_SCORE, PREFIX_SCORE, ACTIVE_SCORE = 1e6, 1e5, 1e4
-FIELD_BOOSTS = {"name": 2.0, "former_names": 1.0, "legal_rep": 0.5, "address": 0.5}
+FIELD_BOOSTS = {"name": 2.0, "other": 0.5}  # other: former names, legal representative, address
 PINYIN_FIELDS = ("py_initials", "py_full")
 _ID_SHAPE = re.compile(r"[0-9A-Z]{6,18}")
 _LETTERS = re.compile(r"[0-9a-z]+")
@@ -147,14 +147,14 @@ def _word_match(word: str) -> Node:
     """A word anywhere in a name, former name, legal representative or address (or name pinyin)."""
     word_grams = tuple(grams(word))
     clauses: list[Node] = [Phrase(f, word_grams, boost) for f, boost in FIELD_BOOSTS.items()]
-    if _LETTERS.fullmatch(word):
-        clauses.extend(Phrase(f, word_grams) for f in PINYIN_FIELDS)
+    if _LETTERS.fullmatch(word) and len(word) >= PINYIN_GRAM:
+        clauses.extend(Phrase(f, tuple(grams(word, PINYIN_GRAM))) for f in PINYIN_FIELDS)
     return AnyOf(tuple(clauses))
 
 
 def _sounds_like(word: str) -> Node:
     """The word's pinyin inside a name's pinyin: finds 华为 typed as 花为 (one homophone typo)."""
-    return Phrase("py_full", tuple(grams(pinyin_full(word))))
+    return Phrase("py_full", tuple(grams(pinyin_full(word), PINYIN_GRAM)))
 
 
 def _all(nodes: object) -> Node:

@@ -32,7 +32,6 @@ INCREMENTAL_THREADS = 1
 ID_FIELD = "id"
 INDEXED_FIELDS = frozenset(KEYWORD_FIELDS + TOKEN_FIELDS + GRAM_FIELDS)
 _POSITIONAL = frozenset(GRAM_FIELDS)
-_SPLIT = frozenset(TOKEN_FIELDS + GRAM_FIELDS)
 
 
 def _schema() -> tantivy.Schema:
@@ -195,10 +194,8 @@ def to_document(doc: IndexDoc) -> tantivy.Document:
         if name == ID_FIELD:
             continue
         _check_field(name)
-        if name in _SPLIT:
-            # Tantivy's whitespace tokenizer splits on ASCII whitespace only; re-joining Python's
-            # split makes any Unicode space a separator too, as the engine contract reads it.
-            value = " ".join(value.split())
+        # Tokens never hold whitespace (normalise_text removes all of it, Unicode spaces too), so
+        # tantivy's ASCII-whitespace tokenizer reads the tokens exactly as analysis made them.
         if value:  # an empty keyword would otherwise be indexed as the empty-string term
             out.add_text(name, value)
     out.add_bytes(STORED_FIELD, json.dumps(doc.stored, ensure_ascii=False).encode("utf-8"))

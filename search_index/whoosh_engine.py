@@ -10,7 +10,9 @@ from typing import Any
 
 from whoosh import index as whoosh_index
 from whoosh import query as wq
+from whoosh import scoring
 from whoosh.analysis import SpaceSeparatedTokenizer
+from whoosh.collectors import FilterCollector, TopCollector
 from whoosh.fields import ID, KEYWORD, STORED, TEXT, Schema
 
 from search_index.engine import (
@@ -21,6 +23,12 @@ from search_index.engine import (
 # Writer tuning for a rebuild: two processes and one segment each, measured best on two cores.
 BULK_OPTIONS = {"procs": 2, "multisegment": True, "limitmb": 256}
 INCREMENTAL_OPTIONS = {"limitmb": 64}
+
+
+# Keyword and token fields hold each token at most once per document: scored by frequency, a
+# match is worth exactly its boost.
+_COUNTED_FIELDS = frozenset(KEYWORD_FIELDS + TOKEN_FIELDS)
+WEIGHTING = scoring.MultiWeighting(scoring.BM25F(), **{f: scoring.Frequency() for f in _COUNTED_FIELDS})
 
 
 def _schema() -> Schema:
@@ -41,6 +49,11 @@ def compile_node(node: Node) -> wq.Query:
             return wq.Term(node.field, node.tokens[0], boost=node.boost)
         return wq.Phrase(node.field, list(node.tokens), boost=node.boost)
     if isinstance(node, Const):
+        if isinstance(node.query, Term) and node.query.field in _COUNTED_FIELDS:
+            # Whoosh's ConstantScoreQuery lists every matching id up front (all operating
+            # entities, for the ranking boost); a term scored by its frequency (always 1 in
+            # these fields) times the boost gives the same score lazily.
+            return wq.Term(node.query.field, node.query.value, boost=node.score)
         return wq.ConstantScoreQuery(compile_node(node.query), node.score)
     if isinstance(node, AllOf):
         return wq.And([compile_node(c) for c in node.clauses])
@@ -67,13 +80,20 @@ class WhooshReader:
 
     def __init__(self, path: Path) -> None:
         self._index = whoosh_index.open_dir(str(path))
-        self._searcher = self._index.searcher()
+        self._searcher = self._index.searcher(weighting=WEIGHTING)
         self._lock = threading.Lock()
 
     def search(self, search: Ranked, offset: int, limit: int) -> RawPage:
         query, filters = compile_ranked(search)
         with self._lock:
-            results = self._searcher.search(query, filter=filters, limit=max(offset + limit, 1))
+            # No quality skipping and no matcher replacement: both drop documents that cannot
+            # reach the top N, leaving the total uncounted (or undercounted), and len(results)
+            # would then run the whole query a second time.
+            collector: Any = TopCollector(limit=max(offset + limit, 1), usequality=False, replace=0)
+            if filters is not None:
+                collector = FilterCollector(collector, allow=filters)
+            self._searcher.search_with_collector(query, collector)
+            results = collector.results()
             end = min(offset + limit, len(results.top_n))
             hits = [_hit(results.score(i), results[i]) for i in range(offset, end)]
             return RawPage(len(results), hits)

@@ -33,7 +33,7 @@ def make_doc(entity_id: int, name: str, *, uscc: str = "", region: str = "44 440
     fields = {"id": str(entity_id), "name_exact": name, "name": grams(name),
               "name_prefix": " ".join(name[:n] for n in range(1, len(name) + 1)), "region": region,
               "status": status, "active": "0" if status == "注销" else "1", "uscc": uscc,
-              "address": grams(address), **extra}
+              "other": grams(address), **extra}
     stored = {"id": entity_id, "name": name, "uscc": uscc or None, "status": status, "flags": []}
     return IndexDoc(entity_id, {k: v for k, v in fields.items() if v}, stored)
 
@@ -131,7 +131,7 @@ def test_token_fields_match_each_token(reader: EngineReader) -> None:
 
 
 def test_missing_fields_match_nothing(reader: EngineReader) -> None:
-    assert ids(reader, Term("address", "北京")) == [3]
+    assert ids(reader, Term("other", "北京")) == [3]
     assert ids(reader, Term("reg_no", "")) == []
     assert ids(reader, Term("flags", "")) == []
 
@@ -143,7 +143,7 @@ def test_phrase_matches_only_consecutive_grams(reader: EngineReader) -> None:
     assert ids(reader, Phrase("name", ("为技", "华为"))) == []  # adjacent, wrong order
     assert ids(reader, AllOf((Term("name", "深圳"), Term("name", "华为")))) == [1]
     assert sorted(ids(reader, Phrase("name", ("华为",)))) == [1, 2]
-    assert ids(reader, Phrase("address", ("华为", "为基"))) == [1]
+    assert ids(reader, Phrase("other", ("华为", "为基"))) == [1]
 
 
 def test_any_of_and_all_of(reader: EngineReader) -> None:
