@@ -5,6 +5,8 @@ from __future__ import annotations
 from flask import Flask, Response, jsonify
 from werkzeug.exceptions import HTTPException
 
+from blacklist.catalogue import UnknownListError
+from blacklist.queries import ListQueryError
 from credit.errors import EntityNotFoundError, MalformedIdentifierError
 from search_index.errors import IndexBusy, IndexMismatch, IndexMissing, QueryError
 
@@ -28,6 +30,14 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(QueryError)
     def _bad_query(exc: QueryError) -> tuple[Response, int]:
         return error_response(400, "invalid_query", str(exc))
+
+    @app.errorhandler(UnknownListError)
+    def _unknown_list(exc: UnknownListError) -> tuple[Response, int]:
+        return error_response(404, "unknown_list", f"未知名单：{exc.list_id}；已有名单：{'、'.join(exc.known)}")
+
+    @app.errorhandler(ListQueryError)
+    def _bad_list_query(exc: ListQueryError) -> tuple[Response, int]:
+        return error_response(400, "invalid_argument", f"参数 {exc.argument} 无效：{exc.problem}")
 
     @app.errorhandler(IndexMissing)
     @app.errorhandler(IndexMismatch)

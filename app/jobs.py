@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import logging
 import threading
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 from collections import Counter
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
@@ -97,11 +99,37 @@ def _log_report(source_id: str, report: RunReport) -> None:
 def after_ingest(settings: Settings, reports: Sequence[RunReport]) -> None:
     """The steps that follow an ingest run, in order; each opens and commits its own unit of work.
 
-    The search index catches up from the change log whenever a file was applied. (The lists
-    work adds "apply the list rules" before it.)
+    When a file was applied, the list rules run for today over the entities it touched, then
+    the search index catches up from the change log (which now holds both).
     """
-    if any(report.status == "applied" for report in reports):
+    applied = [report for report in reports if report.status == "applied"]
+    if applied:
+        apply_rules(settings, entity_ids=sorted(set().union(*(r.entities for r in applied))))
         sync_index(settings)
+
+
+def daily_job(settings: Settings) -> None:
+    """The daily run of the dated list rules over every entity, then the index sync; never raises."""
+    try:
+        apply_rules(settings)
+        sync_index(settings)
+    except Exception:  # noqa: BLE001 - the edge of a job: log it, the next day runs again
+        log.exception("daily list rules failed")
+
+
+def apply_rules(settings: Settings, as_of: date | None = None, entity_ids: Sequence[int] | None = None) -> None:
+    """Apply the dated list rules for ``as_of`` (today in Beijing) to all or some entities."""
+    from blacklist.rules import apply_list_rules
+
+    day = as_of or beijing_today()
+    with session_factory_for(settings.database_url)() as session:
+        report = apply_list_rules(session, day, entity_ids=entity_ids)
+    log.info("list rules for %s: %s", day, dict(report.counts) or "no changes")
+
+
+def beijing_today() -> date:
+    """Today's date in Beijing, the day the lists' rules count in."""
+    return datetime.now(ZoneInfo("Asia/Shanghai")).date()
 
 
 def sync_index(settings: Settings) -> None:

@@ -54,6 +54,8 @@ WORKERS = {"sqlite": 1, "postgresql": 4}
 # PostgreSQL advisory lock key: the bytes of "gongxin" (0x676F6E6778696E).
 LOCK_KEY = int.from_bytes(b"gongxin", "big")
 LOCK_CHECK_JOB = "_scheduler-lock-check"
+DAILY_JOB = "_daily-list-rules"
+DAILY_SCHEDULE = "30 1 * * *"  # 01:30 Beijing: after midnight, so "today" is the new day
 DEFAULT_POLL_SECONDS = 15.0
 
 Job = Callable[[Settings, str], None]
@@ -61,14 +63,18 @@ Build = Callable[[Settings], BaseScheduler]
 
 
 def build_scheduler(settings: Settings, *, registry: Registry | None = None, job: Job = jobs.ingest_job,
-                    scheduler_cls: type[BaseScheduler] = BackgroundScheduler) -> BaseScheduler:
-    """An unstarted scheduler with one job per source: id = source id, on the source's cron."""
+                    scheduler_cls: type[BaseScheduler] = BackgroundScheduler,
+                    daily: Callable[[Settings], None] | None = jobs.daily_job) -> BaseScheduler:
+    """An unstarted scheduler: one job per source (id = source id, on its cron), and the daily list rules."""
     registry = registry if registry is not None else load_registry(settings.sources)
     workers = WORKERS.get(make_url(settings.database_url).get_backend_name(), 4)
     scheduler = scheduler_cls(timezone=TIMEZONE, executors={"default": ThreadPoolExecutor(workers)})
     for spec in registry.sources:
         scheduler.add_job(job, cron_trigger(spec.schedule), args=(settings, spec.id), id=spec.id,
                           name=f"ingest {spec.id}", **JOB_OPTIONS)
+    if daily is not None:
+        scheduler.add_job(daily, cron_trigger(DAILY_SCHEDULE), args=(settings,), id=DAILY_JOB,
+                          name="list rules and index sync", **JOB_OPTIONS)
     return scheduler
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from typing import Any
@@ -12,14 +11,13 @@ from sqlalchemy.orm import Session
 
 from credit.db import among
 from credit.models import Entity, ListEntry
+from credit.status import is_operating
 from credit.text import normalise_text, normalise_texts
 from search_index.analysis import (
     PINYIN_GRAM, edge_grams, gram_string, pinyin_full, pinyin_initials,
 )
 from search_index.engine import IndexDoc
 
-# 登记状态 words that mean the entity no longer operates: ranked after operating ones.
-INACTIVE_MARKS = ("注销", "吊销", "撤销", "迁出", "歇业", "责令关闭")
 # Identifier prefixes shorter than this are not indexed (a query of 1–5 characters is a name).
 ID_PREFIX_MIN = 6
 # Bound on any one indexed text, in characters: regulator text is untrusted.
@@ -28,12 +26,6 @@ TEXT_MAX = 200
 _COLUMNS = (Entity.id, Entity.uscc, Entity.reg_no, Entity.org_code, Entity.name, Entity.name_norm,
             Entity.former_names, Entity.status, Entity.legal_rep, Entity.address, Entity.division_code,
             Entity.industry)
-
-
-@functools.lru_cache(maxsize=1024)
-def is_active(status: str | None) -> bool:
-    """Whether a 登记状态 means the entity still operates (unknown counts as operating)."""
-    return not any(mark in (status or "") for mark in INACTIVE_MARKS)
 
 
 def documents_by_ids(session: Session, entity_ids: Sequence[int]) -> dict[int, IndexDoc]:
@@ -95,7 +87,7 @@ def build_document(row: Any, flags: Sequence[str], texts: dict[str, str] | None 
 
     name = row["name_norm"][:TEXT_MAX] if row["name_norm"] else normalise(row["name"])
     former = [normalise(n) for n in (row["former_names"] or [])]
-    active = is_active(row["status"])
+    active = is_operating(row["status"])
     ids = [v for v in (row["uscc"], row["reg_no"]) if v]
     fields = {
         "id": str(row["id"]), "uscc": row["uscc"] or "", "reg_no": row["reg_no"] or "",

@@ -31,7 +31,7 @@ from sqlalchemy import text
 
 import ingest.runs
 from app import jobs
-from app.scheduler import (JOB_OPTIONS, LOCK_CHECK_JOB, TIMEZONE, AdvisoryLock, FileLock, SchedulerLock,
+from app.scheduler import (DAILY_JOB, JOB_OPTIONS, LOCK_CHECK_JOB, TIMEZONE, AdvisoryLock, FileLock, SchedulerLock,
                            build_scheduler, cron_trigger, run_scheduler, scheduler_lock, start_background)
 from config import Settings
 from credit.db import make_engine
@@ -125,7 +125,7 @@ def test_build_scheduler_has_one_job_per_source_with_its_beijing_cron(settings: 
     calls: list[tuple[Settings, str]] = []
     scheduler = build_scheduler(settings, job=lambda s, source_id: calls.append((s, source_id)))
 
-    jobs_by_id = {job.id: job for job in scheduler.get_jobs()}
+    jobs_by_id = {job.id: job for job in scheduler.get_jobs() if job.id != DAILY_JOB}
     assert sorted(jobs_by_id) == sorted(SCHEDULES)
     assert not scheduler.running
     expected = {
@@ -148,8 +148,19 @@ def test_build_scheduler_takes_a_registry_and_the_real_job_by_default(settings: 
     registry = load_registry(settings.sources)
     scheduler = build_scheduler(settings.with_overrides(sources=Path("/nonexistent.toml")), registry=registry)
 
-    assert {job.func for job in scheduler.get_jobs()} == {jobs.ingest_job}
-    assert [job.id for job in scheduler.get_jobs()] == [s.id for s in registry.sources]
+    assert {job.func for job in scheduler.get_jobs()} == {jobs.ingest_job, jobs.daily_job}
+    assert [job.id for job in scheduler.get_jobs()] == [s.id for s in registry.sources] + [DAILY_JOB]
+
+
+def test_the_daily_list_rules_run_at_half_past_one_beijing_time(settings: Settings) -> None:
+    days: list[Settings] = []
+    scheduler = build_scheduler(settings, job=lambda s, source_id: None, daily=days.append)
+    daily = scheduler.get_job(DAILY_JOB)
+    assert daily.trigger.get_next_fire_time(None, FRIDAY_1007) == beijing(2024, 3, 2, 1, 30)
+    assert (daily.max_instances, daily.coalesce) == (1, True)
+    daily.func(*daily.args)
+    assert days == [settings]
+    assert build_scheduler(settings, job=lambda s, source_id: None, daily=None).get_job(DAILY_JOB) is None
 
 
 @pytest.mark.parametrize(("schedule", "after", "expected"), [
@@ -476,7 +487,7 @@ def test_start_background_runs_only_where_the_lock_is_free(settings: Settings,
     first = start_background(settings, lock=make_lock(), poll_seconds=POLL)
     assert first is not None and first.running
     try:
-        assert sorted(job.id for job in first.get_jobs()) == sorted([*SCHEDULES, LOCK_CHECK_JOB])
+        assert sorted(job.id for job in first.get_jobs()) == sorted([*SCHEDULES, LOCK_CHECK_JOB, DAILY_JOB])
         assert start_background(settings, lock=make_lock()) is None
     finally:
         first.shutdown(wait=True)

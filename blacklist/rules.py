@@ -1,0 +1,135 @@
+"""Rules that run on dates (`gongxin lists apply --as-of DATE`, and a daily job).
+
+For one day they: list every enterprise and cooperative that has not published year Y's annual
+report by its deadline (reason 1); remove reason-1 listings whose report has been filed,
+reason-4 listings whose address was re-registered, and every listing of a deregistered entity;
+record a notice 60 days before the 3-year point and, at it, move the listing to the serious
+list with the legal representative's bar; and end listings whose term has expired. Running the
+rules twice for the same day changes nothing; each batch of entities is one unit of work.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from blacklist.abnormal import entity_kind, notice_due, transfer_due
+from blacklist.policy import RulesPolicy, add_years, load_rules_policy
+from blacklist.store import RULES_SOURCE, Closing, EntityFacts, close_entries, load_batch, record_notices
+from credit.listings import ListEntryIn, apply_list_entries
+from credit.models import Entity
+
+BATCH = 2000
+EXPIRED = "期满移出"
+
+
+@dataclass
+class RulesReport:
+    """What one run did: listed, removed (with why), notices sent, transferred."""
+
+    as_of: date
+    counts: Counter[str] = field(default_factory=Counter)
+
+
+@dataclass
+class _Plan:
+    """What the rules decided for one batch, before it is written."""
+
+    listings: list[ListEntryIn] = field(default_factory=list)
+    closings: list[Closing] = field(default_factory=list)
+    notices: list[tuple[int, int, date]] = field(default_factory=list)  # (entity, entry, transfer day)
+
+
+def apply_list_rules(session: Session, as_of: date, policy: RulesPolicy | None = None, batch: int = BATCH,
+                     entity_ids: Sequence[int] | None = None) -> RulesReport:
+    """Apply every dated rule for ``as_of`` to every entity (or only ``entity_ids``), a committed batch at a time."""
+    policy = policy or load_rules_policy()
+    report = RulesReport(as_of)
+    batches = _id_batches(session, batch) if entity_ids is None else _chunks(sorted(set(entity_ids)), batch)
+    for ids in batches:
+        plan = _Plan()
+        for facts in load_batch(session, ids).values():
+            plan_entity(facts, as_of, policy, plan)
+        report.counts["listed"] += apply_list_entries(session, plan.listings).inserted
+        report.counts.update(close_entries(session, plan.closings))
+        report.counts["notices"] += record_notices(session, plan.notices)
+        session.commit()
+    return report
+
+
+def _chunks(ids: list[int], size: int) -> Iterator[list[int]]:
+    for start in range(0, len(ids), size):
+        yield ids[start:start + size]
+
+
+def _id_batches(session: Session, size: int) -> Iterator[list[int]]:
+    after = 0
+    while ids := list(session.scalars(select(Entity.id).where(Entity.id > after).order_by(Entity.id).limit(size))):
+        yield ids
+        after = ids[-1]
+
+
+def plan_entity(facts: EntityFacts, as_of: date, policy: RulesPolicy, plan: _Plan) -> None:
+    """Decide one entity's listings, removals, notices and transfers for ``as_of``."""
+    plan.listings += _overdue_reports(facts, as_of, policy)
+    remedies = {c.entry_id: c for c in _remedies(facts, as_of, policy)}
+    for stored in facts.active_abnormal(as_of):
+        due = transfer_due(stored.listing, policy.abnormal)
+        remedy = remedies.get(stored.entry_id)
+        if remedy is not None and remedy.on < due:
+            plan.closings.append(remedy)
+        elif due <= as_of:
+            plan.closings.append(Closing(stored.entry_id, due, policy.abnormal.removal_on_transfer, "transferred"))
+            plan.listings.append(_serious_entry(facts, stored.entry_id, due, policy))
+        elif notice_due(stored.listing, policy.abnormal) <= as_of:
+            plan.notices.append((facts.entity_id, stored.entry_id, due))
+    plan.closings += [Closing(e.entry_id, e.due_expiry, EXPIRED, "expired") for e in facts.active_others(as_of)
+                      if e.due_expiry is not None and e.due_expiry <= as_of]
+
+
+def _overdue_reports(facts: EntityFacts, as_of: date, policy: RulesPolicy) -> list[ListEntryIn]:
+    """Reason 1: each report year whose deadline passed before ``as_of`` with no report filed by then."""
+    rules = policy.abnormal
+    if 1 not in rules.reasons[entity_kind(facts.entity_type).value] or not facts.operating:
+        return []
+    if facts.established_on is None:
+        return []
+    last = as_of.year - 1 if as_of > rules.report_due(as_of.year - 1) else as_of.year - 2
+    first = max(rules.first_report_year, facts.established_on.year, last - rules.lookback_years + 1)
+    listed = {s.listing.year for s in facts.abnormal if s.listing.reason == 1}
+    return [ListEntryIn(
+        facts.entity_id, "abnormal", RULES_SOURCE, f"abnormal:1:{year}:{facts.entity_id}", listed_on=as_of,
+        reason=f"{year}年度，未依照《企业信息公示暂行条例》第八条规定的期限公示年度报告", reason_code="1",
+        basis=rules.legal_basis, listed_by=facts.reg_authority or "登记机关")
+        for year in range(first, last + 1) if year not in listed and facts.filed_on(year, as_of) is None]
+
+
+def _remedies(facts: EntityFacts, as_of: date, policy: RulesPolicy) -> list[Closing]:
+    """Facts that end abnormal listings: deregistration, the missing report filed, a new address."""
+    rules, out = policy.abnormal, []
+    for stored in facts.active_abnormal(as_of):
+        listing = stored.listing
+        if facts.deregistered:
+            out.append(Closing(stored.entry_id, max(listing.listed_on, min(facts.status_since or as_of, as_of)),
+                               rules.removal_on_deregistration, "deregistered"))
+        elif listing.reason == 1 and listing.year and (filed := facts.filed_on(listing.year, as_of)):
+            out.append(Closing(stored.entry_id, max(listing.listed_on, filed), rules.removal_on_report_filed,
+                               "report_filed"))
+        elif listing.reason == 4 and (moved := facts.address_changed(listing.listed_on, as_of)):
+            out.append(Closing(stored.entry_id, moved, rules.removal_on_address_change, "address_changed"))
+    return out
+
+
+def _serious_entry(facts: EntityFacts, entry_id: int, on: date, policy: RulesPolicy) -> ListEntryIn:
+    """The serious-list listing that a 3-year abnormal listing becomes, with the representative's bar."""
+    move = policy.serious_transfer
+    bar = f"{move.representative_bar}（{facts.legal_rep}）" if facts.legal_rep else move.representative_bar
+    return ListEntryIn(
+        facts.entity_id, move.list, RULES_SOURCE, f"serious:transfer:{entry_id}", listed_on=on, reason=move.reason,
+        basis=f"{policy.abnormal.legal_basis}；{bar}", listed_by=facts.reg_authority or "登记机关",
+        due_expiry=add_years(on, move.term_years))

@@ -1,0 +1,218 @@
+"""What the list rules read from the store for a batch of entities, and how they write back."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from blacklist.abnormal import Listing, report_year
+from blacklist.policy import load_rules_policy
+from credit.changelog import Change, append_changes
+from credit.clock import utcnow
+from credit.db import among
+from credit.models import AuditEvent, Claim, Entity, Fact, ListEntry
+from credit.status import is_deregistered, is_operating
+
+RULES_SOURCE = "gongxin-rules"  # source of the listings the rules make themselves
+RULES_ACTOR = "系统（列入移出规则）"
+NOTICE_ACTION = "abnormal.transfer_notice"
+_YEAR = re.compile(r"(\d{4})\s*年度")
+_KEY_YEAR = re.compile(r"^abnormal:1:(\d{4}):")
+
+
+@dataclass(frozen=True)
+class StoredListing:
+    """A list entry as the rules see it."""
+
+    entry_id: int
+    list_id: str
+    listing: Listing
+    due_expiry: date | None
+
+
+@dataclass(frozen=True)
+class Closing:
+    """A listing to end: on which day, why (shown to the public), and the kind of ending (counted)."""
+
+    entry_id: int
+    on: date
+    reason: str
+    kind: str
+
+
+@dataclass
+class EntityFacts:
+    """One entity's registration facts, annual reports, address history and list entries."""
+
+    entity_id: int
+    entity_type: str | None
+    status: str | None
+    established_on: date | None
+    legal_rep: str | None
+    reg_authority: str | None
+    status_since: date | None = None
+    reports: dict[int, date] = field(default_factory=dict)  # report year → filed on
+    addresses: list[tuple[date, str]] = field(default_factory=list)  # (first seen, value), oldest first
+    abnormal: list[StoredListing] = field(default_factory=list)
+    others: list[StoredListing] = field(default_factory=list)
+
+    @property
+    def deregistered(self) -> bool:
+        """Whether the registration status says 注销 (deregistered)."""
+        return is_deregistered(self.status)
+
+    @property
+    def operating(self) -> bool:
+        """Whether the entity still operates (not deregistered, revoked, cancelled, moved out, closed)."""
+        return is_operating(self.status)
+
+    def active_abnormal(self, as_of: date) -> list[StoredListing]:
+        """Abnormal listings in force on ``as_of``."""
+        return [s for s in self.abnormal if s.listing.active and s.listing.listed_on <= as_of]
+
+    def active_others(self, as_of: date) -> list[StoredListing]:
+        """Listings on other lists in force on ``as_of``."""
+        return [s for s in self.others if s.listing.active and s.listing.listed_on <= as_of]
+
+    def filed_on(self, year: int, as_of: date) -> date | None:
+        """When the report of ``year`` was filed, if by ``as_of``."""
+        filed = self.reports.get(year)
+        return filed if filed is not None and filed <= as_of else None
+
+    def address_changed(self, after: date, as_of: date) -> date | None:
+        """The first day after ``after`` (up to ``as_of``) on which a different address was registered."""
+        before = [v for seen, v in self.addresses if seen <= after]
+        for seen, value in self.addresses:
+            if after < seen <= as_of and before and value != before[-1]:
+                return seen
+        return None
+
+
+def load_batch(session: Session, ids: Sequence[int]) -> dict[int, EntityFacts]:
+    """The rules' view of these entities."""
+    rows = session.execute(select(Entity.id, Entity.entity_type, Entity.status, Entity.established_on,
+                                  Entity.legal_rep, Entity.reg_authority).where(among(session, Entity.id, ids)))
+    facts = {r.id: EntityFacts(r.id, r.entity_type, r.status, r.established_on, r.legal_rep, r.reg_authority)
+             for r in rows}
+    _add_reports(session, facts)
+    _add_claims(session, facts)
+    _add_entries(session, facts)
+    return facts
+
+
+def _add_reports(session: Session, facts: dict[int, EntityFacts]) -> None:
+    query = select(Fact.entity_id, Fact.body, Fact.decided_on).where(
+        among(session, Fact.entity_id, list(facts)), Fact.kind == "annual_report", Fact.status == "active")
+    for entity_id, body, filed_on in session.execute(query):
+        year = _int((body or {}).get("year"))
+        if year is not None and filed_on is not None:
+            reports = facts[entity_id].reports
+            reports[year] = min(filed_on, reports.get(year, filed_on))
+
+
+def _add_claims(session: Session, facts: dict[int, EntityFacts]) -> None:
+    """Address history (for reason-4 removals) and when the current status was first seen."""
+    query = (select(Claim.entity_id, Claim.field, Claim.value, Claim.first_seen)
+             .where(among(session, Claim.entity_id, list(facts)), Claim.field.in_(("address", "status")))
+             .order_by(Claim.first_seen))
+    for entity_id, name, value, seen in session.execute(query):
+        day = _day(seen)
+        entity = facts[entity_id]
+        if name == "address":
+            entity.addresses.append((day, value))
+        elif value == entity.status and entity.status_since is None:
+            entity.status_since = day
+
+
+def _add_entries(session: Session, facts: dict[int, EntityFacts]) -> None:
+    policy = load_rules_policy().abnormal
+    query = select(ListEntry).where(among(session, ListEntry.entity_id, list(facts)),
+                                    ListEntry.status != "withdrawn").order_by(ListEntry.id)
+    for entry in session.scalars(query):
+        if entry.listed_on is None:
+            continue
+        reason = _int(entry.reason_code) or 0
+        year = None
+        if entry.list_id == "abnormal" and reason == 1:
+            year = _int(_first(_KEY_YEAR, entry.source_key) or _first(_YEAR, entry.reason)) \
+                or report_year(entry.listed_on, policy)
+        # An entry that is no longer active counts as removed even when its source gave no day.
+        removed = entry.removed_on or (entry.listed_on if entry.status != "active" else None)
+        listing = Listing(entry.entity_id, reason, entry.listed_on, year, entry.decision_no if reason == 4 else None,
+                          removed, entry.removal_reason)
+        stored = StoredListing(entry.id, entry.list_id, listing, entry.due_expiry)
+        (facts[entry.entity_id].abnormal if entry.list_id == "abnormal" else facts[entry.entity_id].others).append(stored)
+
+
+def close_entries(session: Session, closings: Sequence[Closing]) -> Counter[str]:
+    """End these listings (status removed, day, reason), log the change and audit each; counts by kind."""
+    counts: Counter[str] = Counter()
+    if not closings:
+        return counts
+    now = utcnow()
+    entries = {e.id: e for e in session.scalars(select(ListEntry).where(
+        among(session, ListEntry.id, [c.entry_id for c in closings])))}
+    changes, events = [], []
+    for closing in closings:
+        entry = entries[closing.entry_id]
+        if entry.status != "active":
+            continue
+        before = {"status": entry.status, "removed_on": None, "removal_reason": None}
+        after = {"status": "removed", "removed_on": closing.on.isoformat(), "removal_reason": closing.reason}
+        session.execute(update(ListEntry).where(ListEntry.id == entry.id).values(
+            status="removed", removed_on=closing.on, removal_reason=closing.reason, removed_by=RULES_ACTOR,
+            updated_at=now))
+        changes.append(Change(entry.entity_id, "list", "change", {"list": entry.list_id, "entry": entry.id,
+                                                                  "removed": closing.kind}))
+        events.append(_event(f"list.remove.{closing.kind}", entry.id, before, after, now))
+        counts[f"removed:{closing.kind}"] += 1
+    session.add_all(events)
+    append_changes(session, changes)
+    return counts
+
+
+def record_notices(session: Session, notices: Sequence[tuple[int, int, date]]) -> int:
+    """An audit event per listing told of its coming transfer (once per listing); how many were new."""
+    if not notices:
+        return 0
+    sent = set(session.scalars(select(AuditEvent.target_id).where(
+        AuditEvent.action == NOTICE_ACTION, among(session, AuditEvent.target_id, [str(n[1]) for n in notices]))))
+    now = utcnow()
+    new = [_event(NOTICE_ACTION, entry, None, {"entity_id": entity, "transfer_on": due.isoformat()}, now)
+           for entity, entry, due in notices if str(entry) not in sent]
+    session.add_all(new)
+    return len(new)
+
+
+def _event(action: str, entry_id: int, before: dict[str, Any] | None, after: dict[str, Any] | None,
+           now: datetime) -> AuditEvent:
+    return AuditEvent(at=now, agency_id=RULES_SOURCE, action=action, target_type="list_entry",
+                      target_id=str(entry_id), before=before, after=after)
+
+
+def _first(pattern: re.Pattern[str], text: str | None) -> str | None:
+    match = pattern.search(text or "")
+    return match.group(1) if match else None
+
+
+def _int(value: Any) -> int | None:
+    try:
+        return int(str(value).strip())
+    except (TypeError, ValueError):
+        return None
+
+
+def _day(value: Any) -> date:
+    """A claim's first_seen as a date (SQLite may hand back its ISO text)."""
+    if isinstance(value, datetime):
+        return value.date()
+    return datetime.fromisoformat(str(value)).date()
+
+
