@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 from flask import Blueprint
@@ -9,6 +10,7 @@ from flask.typing import ResponseReturnValue
 
 from app import store
 from app.api.schemas import ProfileSchema, profile_view
+from blacklist.visibility import public_facts
 from credit.profile import get_profile
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -18,7 +20,10 @@ _profile_schema = ProfileSchema()
 @bp.get("/entities/<path:identifier>")
 def entity(identifier: str) -> ResponseReturnValue:
     """The public profile of the entity with this USCC, registration number or organisation code."""
-    profile = get_profile(store.session(), identifier, public_on=date.today())
+    today = date.today()
+    profile = get_profile(store.session(), identifier, public_on=today)
+    province = (profile.entity.division_code or "")[:2] or None
+    profile = replace(profile, facts=public_facts(profile.facts, today, province))
     return _profile_schema.dump(profile_view(profile))
 
 

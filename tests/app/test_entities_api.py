@@ -124,3 +124,13 @@ def test_db_upgrade_command_is_idempotent(cli: Any) -> None:
         result = cli("db", "upgrade")
         assert result.exit_code == 0, result.output
         assert f"schema at {head_revision()}" in result.output
+
+
+def test_profile_hides_penalties_the_publicity_policy_does_not_publish(client: FlaskClient, session: Session) -> None:
+    eid = make_entity(session, 43, name="深圳市轻微处罚科技有限公司", status="存续")
+    decided = max(date(2026, 4, 1), date.today() - timedelta(days=10))  # under the 2026 measures
+    apply_facts(session, [penalty(eid, "P-minor", severity="minor", decided_on=decided),
+                          penalty(eid, "P-serious", severity="serious", decided_on=decided)])
+    session.commit()
+    body = client.get(f"/api/v1/entities/{new_uscc(43)}").get_json()
+    assert [f["source_key"] for f in body["facts"]] == ["P-serious"]
