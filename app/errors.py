@@ -5,8 +5,7 @@ from __future__ import annotations
 from flask import Flask, Response, jsonify
 from werkzeug.exceptions import HTTPException
 
-from blacklist.catalogue import UnknownListError
-from blacklist.queries import ListQueryError
+from blacklist.errors import ListQueryError, UnknownListError
 from credit.errors import EntityNotFoundError, MalformedIdentifierError
 from search_index.errors import IndexBusy, IndexMismatch, IndexMissing, QueryError
 

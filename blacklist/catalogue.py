@@ -14,7 +14,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from blacklist.errors import BlacklistError
+from blacklist.errors import CatalogueError, UnknownListError
 
 # Beside the module, so that it also works in an editable install before package data is declared.
 DEFAULT_PATH = Path(__file__).with_name("catalogue.toml")
@@ -22,23 +22,6 @@ KINDS = ("blacklist", "commendation")
 ENTITY_TYPES = ("enterprise", "cooperative", "individual", "any")
 # list_entry.list_id is 40 characters; ids appear in URLs and file names, so keep them plain.
 ID_PATTERN = re.compile(r"[a-z][a-z0-9-]{1,39}")
-
-
-class CatalogueError(BlacklistError):
-    """A catalogue file that cannot be used; names the file, the list and the field when known."""
-
-    def __init__(self, path: Path, problem: str, *, list_id: str | None = None, field: str | None = None) -> None:
-        where = "".join([f" list {list_id!r}" if list_id else "", f" field {field!r}" if field else ""])
-        super().__init__(f"{path}:{where}: {problem}" if where else f"{path}: {problem}")
-        self.path, self.list_id, self.field = path, list_id, field
-
-
-class UnknownListError(BlacklistError):
-    """No list has this id; carries the known ids so the message can name them."""
-
-    def __init__(self, list_id: str, known: tuple[str, ...]) -> None:
-        super().__init__(f"unknown list {list_id!r}; known lists: {', '.join(known)}")
-        self.list_id, self.known = list_id, known
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 
 class BlacklistError(Exception):
     """Base of every error raised by the blacklist package."""
@@ -18,3 +20,32 @@ class PolicyError(BlacklistError):
 
 class PenaltyError(BlacklistError):
     """A penalty the publicity policy cannot place: unknown severity, or no regime on its date."""
+
+
+class CatalogueError(BlacklistError):
+    """A catalogue file that cannot be used; names the file, the list and the field when known."""
+
+    def __init__(self, path: Path, problem: str, *, list_id: str | None = None, field: str | None = None) -> None:
+        where = "".join([f" list {list_id!r}" if list_id else "", f" field {field!r}" if field else ""])
+        super().__init__(f"{path}:{where}: {problem}" if where else f"{path}: {problem}")
+        self.path, self.list_id, self.field = path, list_id, field
+
+
+class UnknownListError(BlacklistError):
+    """No list has this id; carries the known ids so the message can name them."""
+
+    def __init__(self, list_id: str, known: tuple[str, ...]) -> None:
+        super().__init__(f"unknown list {list_id!r}; known lists: {', '.join(known)}")
+        self.list_id, self.known = list_id, known
+
+
+class ListQueryError(BlacklistError):
+    """A query argument that cannot be used; names the argument."""
+
+    def __init__(self, argument: str, problem: str) -> None:
+        super().__init__(f"{argument}: {problem}")
+        self.argument, self.problem = argument, problem
+
+
+class ExportError(BlacklistError):
+    """An export that cannot be written as asked (an unknown encoding)."""

@@ -17,7 +17,7 @@ from typing import IO, Any
 
 from openpyxl import Workbook
 
-from blacklist.errors import BlacklistError
+from blacklist.errors import ExportError
 
 ENCODINGS = {"utf-8": "utf-8-sig", "gb18030": "gb18030"}
 # The store bounds text at 2000 characters; an export cell never needs more.
@@ -31,10 +31,6 @@ CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 # Header names of the public entry columns (blacklist.queries.PUBLIC_COLUMNS), in that order.
 ENTRY_HEADERS = ("统一社会信用代码", "名称", "列入原因", "列入日期", "作出决定机关", "移出日期", "移出原因")
 FLUSH_ROWS = 500
-
-
-class ExportError(BlacklistError):
-    """An export that cannot be written as asked (an unknown encoding)."""
 
 
 def neutralise(text: str) -> str:

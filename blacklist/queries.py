@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import Session
 
-from blacklist.errors import BlacklistError
+from blacklist.errors import ListQueryError
 from credit.models import Entity, ListEntry
 
 STATUSES = ("active", "removed", "all")
@@ -26,14 +26,6 @@ PUBLIC_STATUSES = ("active", "removed")
 REGION_PATTERN = re.compile(r"(?:[0-9]{2}|[0-9]{4}|[0-9]{6})\Z")
 # Public fields only, in the documented order; nothing internal (ids, sources, hashes).
 PUBLIC_COLUMNS = ("uscc", "name", "reason", "listed_on", "listed_by", "removed_on", "removal_reason")
-
-
-class ListQueryError(BlacklistError):
-    """A query argument that cannot be used; names the argument."""
-
-    def __init__(self, argument: str, problem: str) -> None:
-        super().__init__(f"{argument}: {problem}")
-        self.argument, self.problem = argument, problem
 
 
 @dataclass(frozen=True)

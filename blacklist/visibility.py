@@ -12,7 +12,8 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, Protocol
 
 from blacklist.errors import PenaltyError
-from blacklist.publicity import PenaltyFacts, PublicityPolicy, is_public, load_policy
+from blacklist.publicity import PenaltyFacts, PublicityPolicy, is_public
+from blacklist.publicity_load import load_policy
 
 SYSTEMS = ("credit", "samr")  # regimes tried in this order: the credit platform's, then SAMR's
 

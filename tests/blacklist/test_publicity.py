@@ -23,9 +23,9 @@ from blacklist.publicity import (
     PublicityPolicy,
     add_months,
     is_public,
-    load_policy,
     publicity_of,
 )
+from blacklist.publicity_load import load_policy
 
 POLICY = load_policy()
 
