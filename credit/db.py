@@ -25,15 +25,19 @@ RETRYABLE_SQLSTATES = {"40P01", "40001"}
 SQLITE_BUSY_WORDS = ("database is locked", "database table is locked")
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
-    """Create an engine with the settings the store relies on for that dialect."""
+def make_engine(url: str, read_only: bool = False, **kwargs: Any) -> Engine:
+    """Create an engine with the settings the store relies on for that dialect.
+
+    ``read_only``: on SQLite, transactions begin deferred and never take the write lock, so a
+    long reader (an index rebuild) never holds up writers.
+    """
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        return _sqlite_engine(url, parsed.database, **kwargs)
+        return _sqlite_engine(url, parsed.database, read_only, **kwargs)
     return create_engine(url, pool_pre_ping=True, **kwargs)
 
 
-def _sqlite_engine(url: str, database: str | None, **kwargs: Any) -> Engine:
+def _sqlite_engine(url: str, database: str | None, read_only: bool = False, **kwargs: Any) -> Engine:
     """SQLite with WAL, foreign keys, a busy timeout and explicit BEGIN IMMEDIATE writes."""
     if database and database != ":memory:":
         Path(database).parent.mkdir(parents=True, exist_ok=True)
@@ -52,8 +56,9 @@ def _sqlite_engine(url: str, database: str | None, **kwargs: Any) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        # IMMEDIATE takes the write lock up front, so two writers queue instead of deadlocking.
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # IMMEDIATE takes the write lock up front, so two writers queue instead of deadlocking;
+        # a read-only engine begins deferred: in WAL mode its snapshot needs no lock at all.
+        conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
     return engine
 

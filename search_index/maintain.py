@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -14,8 +14,9 @@ from sqlalchemy.orm import Session
 from credit.changelog import changes_since, last_seq
 from credit.models import Entity
 from search_index.documents import documents_by_ids, iter_documents
-from search_index.engine import Engine, EngineWriter
+from search_index.engine import Engine, EngineWriter, IndexDoc
 from search_index.index import SearchIndex
+from search_index.producer import documents_in_helper
 from search_index.layout import SCHEMA_VERSION, Layout, Meta
 
 Progress = Callable[[int], None]  # called with the number of entities just indexed
@@ -23,6 +24,7 @@ SYNC_BATCH = 5000  # change-log entries per sync step: one engine commit each
 # A backlog longer than this and than the index itself is cheaper to rebuild than to replay.
 REBUILD_BACKLOG = 50_000
 REBUILD_BATCH = 5000
+PARALLEL_ABOVE = 20_000  # entities from which a rebuild builds documents in a helper process
 
 
 @dataclass(frozen=True)
@@ -75,7 +77,7 @@ def _build(session: Session, engine: Engine, data: Path, progress: Progress | No
     writer = engine.writer(data, bulk=True)
     written = 0
     try:
-        for docs in iter_documents(session, REBUILD_BATCH):
+        for docs in _documents(session):
             writer.upsert(docs)
             written += len(docs)
             if progress:
@@ -84,6 +86,15 @@ def _build(session: Session, engine: Engine, data: Path, progress: Progress | No
     finally:
         writer.close()
     return written
+
+
+def _documents(session: Session) -> Iterator[list[IndexDoc]]:
+    """Every document, built in a helper process when the store is big enough for it to pay off."""
+    count = int(session.execute(select(func.count()).select_from(Entity)).scalar_one())
+    url = session.get_bind().engine.url
+    if count < PARALLEL_ABOVE or url.database in (None, "", ":memory:"):
+        return iter_documents(session, REBUILD_BATCH)
+    return documents_in_helper(url.render_as_string(hide_password=False), REBUILD_BATCH)
 
 
 def sync(session: Session, index: SearchIndex, wait: float = 30.0) -> SyncReport:

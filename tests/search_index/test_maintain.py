@@ -128,3 +128,22 @@ def test_a_failed_rebuild_leaves_the_live_index_serving(session: Session, index:
         rebuild(session, index)
     assert index.layout.current() == live
     assert index.search(SearchRequest("华为")).total == 4
+
+
+def test_a_rebuild_with_documents_built_in_a_helper_process_finds_the_same(
+        session: Session, index: SearchIndex, monkeypatch: pytest.MonkeyPatch) -> None:
+    data.build(session)
+    rebuild(session, index)
+    inline = {q: names(index, q) for q in ("华为", "hwjs", "有限公司", "任正非")}
+    monkeypatch.setattr("search_index.maintain.PARALLEL_ABOVE", 1)
+    report = rebuild(session, index)
+    assert report.updated == len(data.ENTITIES) + 1
+    assert {q: names(index, q) for q in inline} == inline
+
+
+def test_a_helper_that_cannot_read_the_store_fails_the_rebuild_clearly(tmp_path: Path) -> None:
+    from search_index.errors import SearchError
+    from search_index.producer import documents_in_helper
+
+    with pytest.raises(SearchError, match="document helper failed: .*no such table"):
+        list(documents_in_helper(f"sqlite:///{tmp_path / 'empty.db'}", 10))
