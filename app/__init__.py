@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from app import errors, health, search, store
+from app import errors, health, regulator, search, store
 from app.api import bp as api_bp
 from config import Settings, load_settings
 
@@ -22,4 +22,5 @@ def create_app(settings: Settings | None = None) -> Flask:
     errors.init_app(app)
     app.register_blueprint(health.bp)
     app.register_blueprint(api_bp)
+    app.register_blueprint(regulator.bp)
     return app

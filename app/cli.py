@@ -37,9 +37,11 @@ def _register() -> None:
     from app.cli_index import index_group
     from app.cli_ingest import ingest_group, sample_data
     from app.cli_lists import lists_group
+    from app.cli_tokens import tokens_group
 
     main.add_command(index_group)
     main.add_command(lists_group)
+    main.add_command(tokens_group)
     main.add_command(ingest_group)
     main.add_command(sample_data)
 

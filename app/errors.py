@@ -5,7 +5,10 @@ from __future__ import annotations
 from flask import Flask, Response, jsonify
 from werkzeug.exceptions import HTTPException
 
+from app.regulator import InvalidBody
+from blacklist.actions import InvalidAction, NotFound, OutOfScope
 from blacklist.errors import ListQueryError, UnknownListError
+from blacklist.tokens import AuthenticationError, MissingToken
 from credit.errors import EntityNotFoundError, MalformedIdentifierError
 from search_index.errors import IndexBusy, IndexMismatch, IndexMissing, QueryError
 
@@ -44,7 +47,45 @@ def init_app(app: Flask) -> None:
     def _index_unavailable(exc: Exception) -> tuple[Response, int]:
         return error_response(503, "search_unavailable", f"搜索暂不可用：{exc}")
 
+    _init_regulator(app)
+
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException) -> tuple[Response, int]:
         code = (exc.name or "error").lower().replace(" ", "_")
         return error_response(exc.code or 500, code, exc.description or "")
+
+
+def _init_regulator(app: Flask) -> None:
+    """The regulator API's errors: 401 with a Bearer challenge, 403 out of scope, 404, 422 with the field."""
+
+    @app.errorhandler(AuthenticationError)
+    def _unauthorised(exc: AuthenticationError) -> tuple[Response, int]:
+        response, status = error_response(401, "unauthorized", str(exc))
+        # RFC 6750: a presented but unusable token is "invalid_token"; none at all gets the bare challenge.
+        error = "" if isinstance(exc, MissingToken) else ', error="invalid_token"'
+        response.headers["WWW-Authenticate"] = f'Bearer realm="gongxin"{error}'
+        return response, status
+
+    @app.errorhandler(OutOfScope)
+    def _out_of_scope(exc: OutOfScope) -> tuple[Response, int]:
+        return error_response(403, "out_of_scope", str(exc))
+
+    @app.errorhandler(NotFound)
+    def _action_not_found(exc: NotFound) -> tuple[Response, int]:
+        return error_response(404, "not_found", str(exc))
+
+    @app.errorhandler(InvalidAction)
+    def _refused(exc: InvalidAction) -> tuple[Response, int]:
+        return _field_error("invalid_value" if exc.field else "refused", str(exc), exc.field)
+
+    @app.errorhandler(InvalidBody)
+    def _invalid_body(exc: InvalidBody) -> tuple[Response, int]:
+        return _field_error("invalid_body", f"字段 {exc.field} 无效：{exc.problem}", exc.field)
+
+
+def _field_error(code: str, message: str, field: str | None) -> tuple[Response, int]:
+    """A 422 body that also names the field at fault, when there is one."""
+    error: dict[str, str] = {"code": code, "message": message}
+    if field:
+        error["field"] = field
+    return jsonify({"error": error}), 422

@@ -1,0 +1,205 @@
+"""The regulator API under ``/api/v1/regulator``: token-authenticated writes on lists.
+
+Each request authenticates its Bearer token, loads its body with a marshmallow schema, calls one
+domain action and commits; any error rolls the unit back. Every response echoes the request id
+(the ``X-Request-Id`` header, or a new one) that the audit event records.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Callable
+from datetime import date
+from typing import Any, TypeVar
+
+from flask import Blueprint, Response, g, request, url_for
+from flask.typing import ResponseReturnValue
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from sqlalchemy.orm import Session
+from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
+
+from app import store
+from app.jobs import beijing_today
+from blacklist.actions import entry_in_scope, flag_entity, remove_listing, withdraw_record
+from blacklist.tokens import authenticate
+from credit.identifiers import validate_identifier
+from credit.models import TEXT_LENGTH, ApiToken, Entity, ListEntry
+
+bp = Blueprint("regulator", __name__, url_prefix="/api/v1/regulator")
+T = TypeVar("T")
+# A client's request id is logged and stored (64 characters): plain characters only, else a new one.
+REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}\Z")
+MAX_BODY_BYTES = 64 * 1024
+
+
+class InvalidBody(Exception):
+    """A request body that does not fit its schema; names the first field at fault."""
+
+    def __init__(self, field: str, problem: str) -> None:
+        super().__init__(f"{field}: {problem}")
+        self.field, self.problem = field, problem
+
+
+def _identifier(value: str) -> None:
+    if not validate_identifier(value).ok:
+        raise ValidationError("须为统一社会信用代码、注册号或组织机构代码")
+
+
+def _not_future(value: date) -> None:
+    if value > beijing_today():
+        raise ValidationError("日期不得晚于今天")
+
+
+class Code(fields.String):
+    """A reason code sent as text or as a number."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        return super()._deserialize(str(value) if isinstance(value, int) else value, attr, data, **kwargs)
+
+
+def _text(limit: int, required: bool = False) -> fields.String:
+    if required:
+        return fields.String(required=True, validate=validate.Length(min=1, max=limit))
+    return fields.String(load_default=None, validate=validate.Length(max=limit))
+
+
+class FlagBody(Schema):
+    """``POST /listings``: whom to list (``uscc``, or any ``identifier``), on which list, why, when."""
+
+    uscc = fields.String(load_default=None, validate=_identifier)
+    identifier = fields.String(load_default=None, validate=_identifier)
+    list_id = fields.String(required=True, data_key="list", validate=validate.Length(min=1, max=40))
+    reason = _text(TEXT_LENGTH, required=True)
+    listed_on = fields.Date(required=True, validate=_not_future)
+    reason_code = Code(load_default=None, validate=validate.Length(max=8))
+    year = fields.Integer(load_default=None, validate=validate.Range(min=1990, max=2100))
+    decision_no = _text(200)
+    basis = _text(TEXT_LENGTH)
+
+    @validates_schema
+    def _one_identifier(self, data: dict[str, Any], **_kwargs: Any) -> None:
+        if (data.get("uscc") is None) == (data.get("identifier") is None):
+            raise ValidationError("须给出 uscc 或 identifier 之一", field_name="uscc")
+
+
+class RemovalBody(Schema):
+    """``POST /listings/<id>/removal``: why and on which day."""
+
+    reason = _text(TEXT_LENGTH, required=True)
+    removed_on = fields.Date(required=True, validate=_not_future)
+
+
+class WithdrawalBody(Schema):
+    """``POST /listings/<id>/withdrawal``: why."""
+
+    reason = _text(TEXT_LENGTH, required=True)
+
+
+class EntryOut(Schema):
+    """A list entry as its regulator sees it: an allowlist (no source keys, no hashes)."""
+
+    id = fields.Integer()
+    list = fields.String(attribute="list_id")
+    uscc = fields.String()
+    name = fields.String()
+    reason = fields.String()
+    reason_code = fields.String()
+    basis = fields.String()
+    decision_no = fields.String()
+    listed_on = fields.Date()
+    listed_by = fields.String()
+    due_expiry = fields.Date()
+    removed_on = fields.Date()
+    removal_reason = fields.String()
+    removed_by = fields.String()
+    status = fields.String()
+    public = fields.Boolean()
+
+
+_flag, _removal, _withdrawal, _out = FlagBody(), RemovalBody(), WithdrawalBody(), EntryOut()
+
+
+@bp.before_request
+def _authenticate() -> None:
+    raw = request.headers.get("X-Request-Id", "")
+    g.request_id = raw if REQUEST_ID.match(raw) else str(uuid.uuid4())
+    header = request.headers.get("Authorization", "")
+    scheme, _, secret = header.partition(" ")
+    g.token = authenticate(store.session(), secret.strip() if scheme.lower() == "bearer" else None)
+
+
+@bp.after_request
+def _echo_request_id(response: Response) -> Response:
+    if "request_id" in g:
+        response.headers["X-Request-Id"] = g.request_id
+    return response
+
+
+@bp.post("/listings")
+def flag() -> ResponseReturnValue:
+    """Flag an entity onto a list in the token's scope."""
+    body = _load(_flag)
+    uscc, other = body.pop("uscc"), body.pop("identifier")
+    identifier = uscc or other
+    entry = _in_unit(lambda s: flag_entity(s, _token(), identifier, request_id=g.request_id, **body))
+    return _dump(entry), 201, {"Location": url_for("regulator.listing", entry_id=entry.id)}
+
+
+@bp.get("/listings/<int:entry_id>")
+def listing(entry_id: int) -> ResponseReturnValue:
+    """One entry in the token's scope, withdrawn and hidden ones included."""
+    return _dump(entry_in_scope(store.session(), _token(), entry_id))
+
+
+@bp.post("/listings/<int:entry_id>/removal")
+def removal(entry_id: int) -> ResponseReturnValue:
+    """Remove a listing, with the reason and the day."""
+    body = _load(_removal)
+    return _dump(_in_unit(lambda s: remove_listing(s, _token(), entry_id, request_id=g.request_id, **body)))
+
+
+@bp.post("/listings/<int:entry_id>/withdrawal")
+def withdrawal(entry_id: int) -> ResponseReturnValue:
+    """Withdraw a listing the token's agency made (kept for regulators, hidden from the public)."""
+    body = _load(_withdrawal)
+    return _dump(_in_unit(lambda s: withdraw_record(s, _token(), entry_id, request_id=g.request_id, **body)))
+
+
+def _token() -> ApiToken:
+    return g.token  # type: ignore[no-any-return]
+
+
+def _load(schema: Schema) -> dict[str, Any]:
+    """The JSON body through its schema: 400 when it is not a JSON object, InvalidBody when a field is wrong."""
+    if (request.content_length or 0) > MAX_BODY_BYTES:
+        raise RequestEntityTooLarge()
+    data = request.get_json(force=True, silent=True)
+    if not isinstance(data, dict):
+        raise BadRequest("请求体须为 JSON 对象")
+    try:
+        return schema.load(data)  # type: ignore[no-any-return]
+    except ValidationError as exc:
+        name, problems = next(iter(exc.messages_dict.items()))
+        text = "；".join(map(str, problems)) if isinstance(problems, list) else str(problems)
+        raise InvalidBody(name, text) from exc
+
+
+def _in_unit(work: Callable[[Session], T]) -> T:
+    """Run one action in the request's session and commit; roll back on any error."""
+    session = store.session()
+    try:
+        result = work(session)
+        session.commit()
+    except Exception:
+        session.rollback()
+        raise
+    return result
+
+
+def _dump(entry: ListEntry) -> dict[str, Any]:
+    """The entry with its entity's USCC and name, through the allowlist schema."""
+    entity = store.session().get(Entity, entry.entity_id)
+    named = {"uscc": entity.uscc, "name": entity.name} if entity is not None else {}
+    columns = {column.key: getattr(entry, column.key) for column in ListEntry.__table__.columns}
+    return _out.dump(columns | named)  # type: ignore[no-any-return]
