@@ -37,6 +37,10 @@ class Settings:
     sources: Path = ROOT / "sources.toml"
     scheduler: bool = False
     testing: bool = False
+    # Per-address limits on the public API, "N/unit" (second, minute, hour, day) or "off": every
+    # public request, and the stricter one for submitting objections (app/ratelimit.py).
+    rate_limit: str = "120/minute"
+    objection_rate_limit: str = "5/hour"
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     def with_overrides(self, **changes: Any) -> "Settings":
@@ -54,4 +58,6 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         search_engine=env.get("GONGXIN_SEARCH_ENGINE", base.search_engine),
         sources=Path(env.get("GONGXIN_SOURCES", str(base.sources))),
         scheduler=_flag(env.get("GONGXIN_SCHEDULER"), base.scheduler),
+        rate_limit=env.get("GONGXIN_RATE_LIMIT", base.rate_limit),
+        objection_rate_limit=env.get("GONGXIN_OBJECTION_RATE_LIMIT", base.objection_rate_limit),
     )

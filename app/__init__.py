@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Flask
 
 from app import errors, health, regulator, search, store
+from app import ratelimit
 from app.api import bp as api_bp
 from config import Settings, load_settings
 
@@ -20,6 +21,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     store.init_app(app, settings)
     search.init_app(app, settings)
     errors.init_app(app)
+    ratelimit.init_app(app, settings)
     app.register_blueprint(health.bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(regulator.bp)

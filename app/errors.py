@@ -5,9 +5,10 @@ from __future__ import annotations
 from flask import Flask, Response, jsonify
 from werkzeug.exceptions import HTTPException
 
+from app.ratelimit import RateLimited
 from app.regulator import InvalidBody
 from blacklist.actions import InvalidAction, NotFound, OutOfScope
-from blacklist.errors import ListQueryError, UnknownListError
+from blacklist.errors import InvalidObjection, ListQueryError, UnknownListError
 from blacklist.tokens import AuthenticationError, MissingToken
 from credit.errors import EntityNotFoundError, MalformedIdentifierError
 from search_index.errors import IndexBusy, IndexMismatch, IndexMissing, QueryError
@@ -48,6 +49,7 @@ def init_app(app: Flask) -> None:
         return error_response(503, "search_unavailable", f"搜索暂不可用：{exc}")
 
     _init_regulator(app)
+    _init_objections(app)
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException) -> tuple[Response, int]:
@@ -81,6 +83,20 @@ def _init_regulator(app: Flask) -> None:
     @app.errorhandler(InvalidBody)
     def _invalid_body(exc: InvalidBody) -> tuple[Response, int]:
         return _field_error("invalid_body", f"字段 {exc.field} 无效：{exc.problem}", exc.field)
+
+
+def _init_objections(app: Flask) -> None:
+    """Objections: 422 naming the field (or the rule refused); 429 over a rate limit, with Retry-After."""
+
+    @app.errorhandler(InvalidObjection)
+    def _invalid_objection(exc: InvalidObjection) -> tuple[Response, int]:
+        return _field_error("invalid_value" if exc.field else "refused", str(exc), exc.field)
+
+    @app.errorhandler(RateLimited)
+    def _rate_limited(exc: RateLimited) -> tuple[Response, int]:
+        response, status = error_response(429, "rate_limited", f"请求过于频繁，请 {exc.retry_after} 秒后再试")
+        response.headers["Retry-After"] = str(exc.retry_after)
+        return response, status
 
 
 def _field_error(code: str, message: str, field: str | None) -> tuple[Response, int]:

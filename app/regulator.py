@@ -22,6 +22,7 @@ from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
 from app import store
 from app.jobs import beijing_today
 from blacklist.actions import entry_in_scope, flag_entity, remove_listing, withdraw_record
+from blacklist.objections import DECISIONS, answer_objection, objections_to_answer, regulator_view
 from blacklist.tokens import authenticate
 from credit.identifiers import validate_identifier
 from credit.models import TEXT_LENGTH, ApiToken, Entity, ListEntry
@@ -120,6 +121,36 @@ class EntryOut(Schema):
 _flag, _removal, _withdrawal, _out = FlagBody(), RemovalBody(), WithdrawalBody(), EntryOut()
 
 
+class AnswerBody(Schema):
+    """``POST /objections/<id>/answer``: ``accepted`` (受理) or ``refused``, and the answer (required when refused)."""
+
+    decision = fields.String(required=True, validate=validate.OneOf(DECISIONS))
+    answer = _text(TEXT_LENGTH)
+
+
+class ObjectionOut(Schema):
+    """An objection as the regulator answering it sees it: the objector's text and contact included."""
+
+    id = fields.Integer()
+    uscc = fields.String()
+    name = fields.String()
+    target_type = fields.String()
+    target_id = fields.Integer()
+    agency_id = fields.String()
+    text = fields.String()
+    contact = fields.String()
+    status = fields.String()
+    submitted_at = fields.DateTime()
+    answer_due = fields.Date()
+    check_due = fields.Date()
+    overdue = fields.Boolean()
+    answered_at = fields.DateTime()
+    answer = fields.String()
+
+
+_answer, _objection_out = AnswerBody(), ObjectionOut()
+
+
 @bp.before_request
 def _authenticate() -> None:
     raw = request.headers.get("X-Request-Id", "")
@@ -164,6 +195,25 @@ def withdrawal(entry_id: int) -> ResponseReturnValue:
     """Withdraw a listing the token's agency made (kept for regulators, hidden from the public)."""
     body = _load(_withdrawal)
     return _dump(_in_unit(lambda s: withdraw_record(s, _token(), entry_id, request_id=g.request_id, **body)))
+
+
+@bp.get("/objections")
+def objections() -> ResponseReturnValue:
+    """The objections the token may answer (``status`` open, answered or all), the earliest due first."""
+    status = request.args.get("status", "open")
+    page = objections_to_answer(store.session(), _token(), status, today=beijing_today())
+    return {"total": page.total, "items": _objection_out.dump(page.items, many=True)}
+
+
+@bp.post("/objections/<int:objection_id>/answer")
+def answer(objection_id: int) -> ResponseReturnValue:
+    """Answer an objection; accepting one does not remove the listing (the removal endpoint does)."""
+    body = _load(_answer)
+    objection = _in_unit(lambda s: answer_objection(s, _token(), objection_id, request_id=g.request_id, **body))
+    entity = store.session().get(Entity, objection.entity_id)
+    assert entity is not None  # objection.entity_id is a foreign key
+    view: dict[str, Any] = _objection_out.dump(regulator_view(objection, entity, beijing_today()))
+    return view
 
 
 def _token() -> ApiToken:

@@ -49,3 +49,14 @@ class ListQueryError(BlacklistError):
 
 class ExportError(BlacklistError):
     """An export that cannot be written as asked (an unknown encoding)."""
+
+
+class InvalidObjection(BlacklistError):
+    """An objection or answer that cannot be taken; names the field at fault when there is one.
+
+    Scope and absence reuse blacklist.actions' OutOfScope and NotFound, as the regulator API maps them.
+    """
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field

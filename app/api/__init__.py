@@ -29,3 +29,4 @@ def entity(identifier: str) -> ResponseReturnValue:
 
 from app.api import search as _search  # noqa: E402,F401  (registers /search on bp)
 from app.api import lists as _lists  # noqa: E402,F401  (registers /lists on bp)
+from app.api import objections as _objections  # noqa: E402,F401  (registers /entities/<id>/objections on bp)

@@ -1,0 +1,84 @@
+"""``/api/v1/entities/<id>/objections``: anyone objects to a public record and follows the answer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import request, url_for
+from flask.typing import ResponseReturnValue
+from marshmallow import Schema, ValidationError, fields, validate
+from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
+
+from app import store
+from app.api import bp
+from app.jobs import beijing_today
+from app.regulator import MAX_BODY_BYTES, InvalidBody
+from blacklist.objections import (
+    CONTACT_LENGTH, MAX_ID, TARGET_TYPES, entity_for, objections_for, public_view, submit_objection,
+)
+from credit.models import TEXT_LENGTH
+
+
+class ObjectionBody(Schema):
+    """``POST``: which record of the entity (``target_type``, ``target_id``), what is wrong, how to reply."""
+
+    target_type = fields.String(required=True, validate=validate.OneOf(TARGET_TYPES))
+    target_id = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=MAX_ID))
+    text = fields.String(required=True, validate=validate.Length(min=1, max=TEXT_LENGTH))
+    contact = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=CONTACT_LENGTH))
+
+
+class PublicObjectionSchema(Schema):
+    """An objection as the public sees it: an allowlist without the objector's text and contact."""
+
+    id = fields.Integer()
+    target_type = fields.String()
+    target_id = fields.Integer()
+    status = fields.String(metadata={"description": "open | accepted | refused"})
+    submitted_at = fields.DateTime(metadata={"description": "UTC"})
+    answer_due = fields.Date()
+    check_due = fields.Date()
+    overdue = fields.Boolean()
+    answered_at = fields.DateTime(metadata={"description": "UTC"})
+    answer = fields.String()
+
+
+_body, _public = ObjectionBody(), PublicObjectionSchema()
+
+
+@bp.post("/entities/<identifier>/objections", endpoint="submit_objection")
+def submit(identifier: str) -> ResponseReturnValue:
+    """Object to a public list entry or credit record of the entity; 201 with the objection (no contact)."""
+    body, today, session = _load(), beijing_today(), store.session()
+    try:
+        objection = submit_objection(session, identifier, today=today, **body)
+        session.commit()
+    except Exception:
+        session.rollback()
+        raise
+    # The objector gets their own text back; the public list leaves it out.
+    view = _public.dump(public_view(objection, today)) | {"text": objection.text}
+    return view, 201, {"Location": url_for("api.entity_objections", identifier=identifier)}
+
+
+@bp.get("/entities/<identifier>/objections")
+def entity_objections(identifier: str) -> ResponseReturnValue:
+    """The entity's objections, newest first: status, deadlines and answers."""
+    session = store.session()
+    page = objections_for(session, entity_for(session, identifier).id, today=beijing_today())
+    return {"total": page.total, "items": _public.dump(page.items, many=True)}
+
+
+def _load() -> dict[str, Any]:
+    """The JSON body through its schema: 400 when it is not a JSON object, InvalidBody naming a wrong field."""
+    if (request.content_length or 0) > MAX_BODY_BYTES:
+        raise RequestEntityTooLarge()
+    data = request.get_json(force=True, silent=True)
+    if not isinstance(data, dict):
+        raise BadRequest("请求体须为 JSON 对象")
+    try:
+        return _body.load(data)  # type: ignore[no-any-return]
+    except ValidationError as exc:
+        name, problems = next(iter(exc.messages_dict.items()))
+        text = "；".join(map(str, problems)) if isinstance(problems, list) else str(problems)
+        raise InvalidBody(name, text) from exc
