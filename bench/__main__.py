@@ -24,9 +24,13 @@ def main() -> None:
         help="PostgreSQL to measure on ('' to skip); created if missing, its public schema is dropped")
     parser.add_argument("--skip-slow", action="store_true",
                         help="search: leave out Whoosh at 1,000,000 entities (its build alone takes over half an hour)")
+    parser.add_argument("--search-engines", default="whoosh,tantivy",
+                        help="search: the engines to measure, comma-separated (SQLite FTS5 is always measured)")
     ns = parser.parse_args()
     for name in ns.only or sorted(BENCHMARKS):
-        extra = {"skip_slow": True} if name == "search" and ns.skip_slow else {}
+        extra: dict[str, object] = {}
+        if name == "search":
+            extra = {"skip_slow": ns.skip_slow, "engines": tuple(ns.search_engines.split(","))}
         BENCHMARKS[name](int(100_000 * ns.scale), ns.runs, ns.pg_url or None, **extra)
 
 

@@ -46,12 +46,13 @@ TOP = 10
 AIMS = {("whoosh", 3): "p95 ≤ 20 ms", ("tantivy", 10): "p95 ≤ 5 ms, rebuild < 2 min"}
 
 
-def main(unit: int, runs: int, _pg_url: str | None, skip_slow: bool = False) -> None:
+def main(unit: int, runs: int, _pg_url: str | None, skip_slow: bool = False,
+         engines: tuple[str, ...] = ENGINES) -> None:
     """Measure every size and engine (``skip_slow``: not Whoosh at 1,000,000); write the section."""
     results = []
     with tempfile.TemporaryDirectory(prefix="gongxin-bench-search-") as tmp:
         for factor in SIZES:
-            results.append(measure_size(Path(tmp), unit * factor, runs, skip_slow))
+            results.append(measure_size(Path(tmp), unit * factor, runs, skip_slow, engines))
     report.write_section("search", render(results, runs))
 
 
@@ -59,7 +60,8 @@ def _log(message: str) -> None:
     print(f"search bench: {message}", file=sys.stderr, flush=True)
 
 
-def measure_size(tmp: Path, entities: int, runs: int, skip_slow: bool = False) -> dict[str, Any]:
+def measure_size(tmp: Path, entities: int, runs: int, skip_slow: bool = False,
+                 engines: tuple[str, ...] = ENGINES) -> dict[str, Any]:
     """Every engine and FTS5 on one store of ``entities`` entities."""
     _log(f"{entities:,} entities: filling the store")
     engine = _fresh_engine(f"sqlite:///{tmp}/search-{entities}.db")
@@ -70,7 +72,7 @@ def measure_size(tmp: Path, entities: int, runs: int, skip_slow: bool = False) -
     truth = truth_of_fragments(names, [q.text for q in queries if q.kind == "fragment"])
     out: dict[str, Any] = {"entities": entities, "queries": len(queries), "engines": {}}
     for name in ENGINES:
-        if skip_slow and (name, entities) == SLOW:
+        if name not in engines or (skip_slow and (name, entities) == SLOW):
             out["skipped"] = name
             continue
         out["engines"][name] = measure_engine(factory, tmp / f"{name}-{entities}", name, queries, truth, runs)
@@ -211,7 +213,7 @@ def render(results: list[dict[str, Any]], runs: int) -> str:
              " `trigram` table, queries as quoted strings, count + top 10 per query. Whoosh is built once per"
              f" size (10 minutes and more) and at {SLOW[1]:,} entities queried in one pass.", ""]
     for result in results:
-        skipped = (f" {result['skipped']} was not measured at this size in this run (`--skip-slow`)."
+        skipped = (f" {result['skipped']} was not measured at this size in this run (`--skip-slow` or `--search-engines`)."
                    if result.get("skipped") else "")
         lines += [f"### {result['entities']:,} entities", ""] + ([skipped.strip(), ""] if skipped else []) + [
                   "| engine | rebuild | docs/s | size | sync 10,000 | p50 | p95 | p99 | aim |",
