@@ -170,7 +170,7 @@ def _echo_request_id(response: Response) -> Response:
 @bp.post("/listings")
 def flag() -> ResponseReturnValue:
     """Flag an entity onto a list in the token's scope."""
-    body = _load(_flag)
+    body = load_json_body(_flag)
     uscc, other = body.pop("uscc"), body.pop("identifier")
     identifier = uscc or other
     entry = _in_unit(lambda s: flag_entity(s, _token(), identifier, request_id=g.request_id, **body))
@@ -186,14 +186,14 @@ def listing(entry_id: int) -> ResponseReturnValue:
 @bp.post("/listings/<int:entry_id>/removal")
 def removal(entry_id: int) -> ResponseReturnValue:
     """Remove a listing, with the reason and the day."""
-    body = _load(_removal)
+    body = load_json_body(_removal)
     return _dump(_in_unit(lambda s: remove_listing(s, _token(), entry_id, request_id=g.request_id, **body)))
 
 
 @bp.post("/listings/<int:entry_id>/withdrawal")
 def withdrawal(entry_id: int) -> ResponseReturnValue:
     """Withdraw a listing the token's agency made (kept for regulators, hidden from the public)."""
-    body = _load(_withdrawal)
+    body = load_json_body(_withdrawal)
     return _dump(_in_unit(lambda s: withdraw_record(s, _token(), entry_id, request_id=g.request_id, **body)))
 
 
@@ -208,7 +208,7 @@ def objections() -> ResponseReturnValue:
 @bp.post("/objections/<int:objection_id>/answer")
 def answer(objection_id: int) -> ResponseReturnValue:
     """Answer an objection; accepting one does not remove the listing (the removal endpoint does)."""
-    body = _load(_answer)
+    body = load_json_body(_answer)
     objection = _in_unit(lambda s: answer_objection(s, _token(), objection_id, request_id=g.request_id, **body))
     entity = store.session().get(Entity, objection.entity_id)
     assert entity is not None  # objection.entity_id is a foreign key
@@ -220,7 +220,7 @@ def _token() -> ApiToken:
     return g.token  # type: ignore[no-any-return]
 
 
-def _load(schema: Schema) -> dict[str, Any]:
+def load_json_body(schema: Schema) -> dict[str, Any]:
     """The JSON body through its schema: 400 when it is not a JSON object, InvalidBody when a field is wrong."""
     if (request.content_length or 0) > MAX_BODY_BYTES:
         raise RequestEntityTooLarge()

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from flask import request, url_for
+from flask import url_for
 from flask.typing import ResponseReturnValue
-from marshmallow import Schema, ValidationError, fields, validate
-from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
+from marshmallow import Schema, fields, validate
 
 from app import store
 from app.api import bp
 from app.jobs import beijing_today
-from app.regulator import MAX_BODY_BYTES, InvalidBody
+from app.regulator import load_json_body
 from blacklist.objections import (
     CONTACT_LENGTH, MAX_ID, TARGET_TYPES, entity_for, objections_for, public_view, submit_objection,
 )
@@ -49,7 +46,7 @@ _body, _public = ObjectionBody(), PublicObjectionSchema()
 @bp.post("/entities/<identifier>/objections", endpoint="submit_objection")
 def submit(identifier: str) -> ResponseReturnValue:
     """Object to a public list entry or credit record of the entity; 201 with the objection (no contact)."""
-    body, today, session = _load(), beijing_today(), store.session()
+    body, today, session = load_json_body(_body), beijing_today(), store.session()
     try:
         objection = submit_objection(session, identifier, today=today, **body)
         session.commit()
@@ -67,18 +64,3 @@ def entity_objections(identifier: str) -> ResponseReturnValue:
     session = store.session()
     page = objections_for(session, entity_for(session, identifier).id, today=beijing_today())
     return {"total": page.total, "items": _public.dump(page.items, many=True)}
-
-
-def _load() -> dict[str, Any]:
-    """The JSON body through its schema: 400 when it is not a JSON object, InvalidBody naming a wrong field."""
-    if (request.content_length or 0) > MAX_BODY_BYTES:
-        raise RequestEntityTooLarge()
-    data = request.get_json(force=True, silent=True)
-    if not isinstance(data, dict):
-        raise BadRequest("请求体须为 JSON 对象")
-    try:
-        return _body.load(data)  # type: ignore[no-any-return]
-    except ValidationError as exc:
-        name, problems = next(iter(exc.messages_dict.items()))
-        text = "；".join(map(str, problems)) if isinstance(problems, list) else str(problems)
-        raise InvalidBody(name, text) from exc
