@@ -1,11 +1,11 @@
-"""The dated deadlines for objections (blacklist/objections.toml) and working-day arithmetic."""
+"""The dated deadlines for objections (blacklist/objections.toml); working days come from credit.workdays."""
 
 from __future__ import annotations
 
 import functools
 import tomllib
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -55,12 +55,3 @@ def policy_on(day: date, periods: tuple[ObjectionPolicy, ...] | None = None) -> 
     if not in_force:
         raise PolicyError(f"no objection policy in force on {day.isoformat()}")
     return in_force[-1]
-
-
-def add_working_days(day: date, count: int) -> date:
-    """The day ``count`` working days after ``day``: Monday to Friday (public holidays not modelled yet)."""
-    while count > 0:
-        day += timedelta(days=1)
-        if day.weekday() < 5:
-            count -= 1
-    return day

@@ -18,7 +18,8 @@ from sqlalchemy.orm import Session
 
 from blacklist.actions import NotFound, OutOfScope, entry_in_scope, regulator_source
 from blacklist.errors import InvalidObjection, ListQueryError
-from blacklist.objection_policy import add_working_days, policy_on
+from blacklist.objection_policy import policy_on
+from credit.workdays import add_working_days
 from blacklist.tokens import agency_name
 from blacklist.visibility import public_facts
 from credit.clock import utcnow
