@@ -6,6 +6,7 @@ from flask import Flask
 
 from app import errors, health, regulator, search, store
 from app import ratelimit
+from app import regulator_records as _regulator_records  # noqa: F401  (registers its routes on regulator.bp)
 from app.api import bp as api_bp
 from config import Settings, load_settings
 

@@ -26,6 +26,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -289,3 +290,29 @@ class UnresolvedRecord(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=1)
     resolved_at: Mapped[datetime | None] = mapped_column(DateTime, index=True)
     entity_id: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class CreditRepair(Base):
+    """A credit repair of a penalty, decided by its agency: publication stops from ``repaired_on``.
+
+    Kept apart from the fact so that a source re-sending the penalty cannot undo it; kept for
+    regulators after publication stops. At most one repair of a fact is active.
+    """
+
+    __tablename__ = "credit_repair"
+    __table_args__ = (
+        Index("uq_credit_repair_active_fact", "fact_id", unique=True,
+              sqlite_where=text("status = 'active'"), postgresql_where=text("status = 'active'")),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    fact_id: Mapped[int] = mapped_column(ForeignKey("fact.id"), index=True)
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    applied_on: Mapped[date] = mapped_column(Date)
+    repaired_on: Mapped[date] = mapped_column(Date)
+    decision_no: Mapped[str] = mapped_column(String(200))
+    decided_by: Mapped[str] = mapped_column(String(200))
+    agency_id: Mapped[str] = mapped_column(String(64))
+    conditions: Mapped[dict[str, bool]] = mapped_column(Json, default=dict)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    request_id: Mapped[str | None] = mapped_column(String(64))
