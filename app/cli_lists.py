@@ -19,6 +19,7 @@ COUNT_LABELS = {
     "removed:report_filed": "removed: missing report filed",
     "removed:address_changed": "removed: address re-registered",
     "removed:deregistered": "removed: entity deregistered",
+    "listed:serious_penalty": "listed on the serious list for a heavier penalty in a listed domain",
     "removed:transferred": "moved to the serious illegal & dishonest list (3 years)",
     "removed:expired": "removed: term expired",
     "notices": "notices of a coming transfer (60 days before)",

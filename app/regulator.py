@@ -22,6 +22,7 @@ from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
 from app import store
 from app.jobs import beijing_today
 from blacklist.actions import entry_in_scope, flag_entity, remove_listing, withdraw_record
+from blacklist.early_removal import apply_early_removal
 from blacklist.objections import DECISIONS, answer_objection, objections_to_answer, regulator_view
 from blacklist.tokens import authenticate
 from credit.identifiers import validate_identifier
@@ -97,6 +98,22 @@ class WithdrawalBody(Schema):
     reason = _text(TEXT_LENGTH, required=True)
 
 
+class EarlyRemovalConditions(Schema):
+    """The conditions of an early removal the applicant shows; one left out counts as not met."""
+
+    penalty_fulfilled = fields.Boolean(load_default=False)
+    harm_corrected = fields.Boolean(load_default=False)
+    commitment_made = fields.Boolean(load_default=False)
+
+
+class EarlyRemovalBody(Schema):
+    """``POST /listings/<id>/early-removal``: the day of the application, its conditions, a note."""
+
+    applied_on = fields.Date(required=True, validate=_not_future)
+    conditions = fields.Nested(EarlyRemovalConditions, required=True)
+    note = _text(TEXT_LENGTH)
+
+
 class EntryOut(Schema):
     """A list entry as its regulator sees it: an allowlist (no source keys, no hashes)."""
 
@@ -119,6 +136,7 @@ class EntryOut(Schema):
 
 
 _flag, _removal, _withdrawal, _out = FlagBody(), RemovalBody(), WithdrawalBody(), EntryOut()
+_early_removal = EarlyRemovalBody()
 
 
 class AnswerBody(Schema):
@@ -195,6 +213,14 @@ def withdrawal(entry_id: int) -> ResponseReturnValue:
     """Withdraw a listing the token's agency made (kept for regulators, hidden from the public)."""
     body = load_json_body(_withdrawal)
     return _dump(_in_unit(lambda s: withdraw_record(s, _token(), entry_id, request_id=g.request_id, **body)))
+
+
+@bp.post("/listings/<int:entry_id>/early-removal")
+def early_removal(entry_id: int) -> ResponseReturnValue:
+    """Remove a serious listing early on the entity's application; the public no longer sees it."""
+    body = load_json_body(_early_removal)
+    entry = _in_unit(lambda s: apply_early_removal(s, _token(), entry_id, request_id=g.request_id, **body))
+    return _dump(entry), 201, {"Location": url_for("regulator.listing", entry_id=entry.id)}
 
 
 @bp.get("/objections")

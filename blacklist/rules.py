@@ -4,8 +4,14 @@ For one day they: list every enterprise and cooperative that has not published y
 report by its deadline (reason 1); remove reason-1 listings whose report has been filed,
 reason-4 listings whose address was re-registered, and every listing of a deregistered entity;
 record a notice 60 days before the 3-year point and, at it, move the listing to the serious
-list with the legal representative's bar; and end listings whose term has expired. Running the
-rules twice for the same day changes nothing; each batch of entities is one unit of work.
+list with the legal representative's bar; list on the serious list each market regulator's
+heavier penalty in a listed domain (SAMR Order 44 art. 2, once per penalty); and end listings whose
+term has expired. Running the rules twice for the same day changes nothing; each batch of entities
+is one unit of work.
+
+A penalty listing stays when its penalty record is later withdrawn: revoking the listing is the
+deciding authority's act (``blacklist.actions.withdraw_record``), and the rules never list the same
+penalty again, whatever became of its entry.
 """
 
 from __future__ import annotations
@@ -19,8 +25,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from blacklist.abnormal import entity_kind, notice_due, transfer_due
-from blacklist.policy import RulesPolicy, add_years, load_rules_policy
-from blacklist.store import RULES_SOURCE, Closing, EntityFacts, close_entries, load_batch, record_notices
+from blacklist.catalogue import list_by_id
+from blacklist.policy import RulesPolicy, SeriousPenaltyPolicy, add_years, load_rules_policy
+from blacklist.store import (
+    RULES_SOURCE, Closing, EntityFacts, PenaltyFact, close_entries, load_batch, record_notices,
+)
 from credit.listings import ListEntryIn, apply_list_entries
 from credit.models import Entity
 
@@ -41,6 +50,7 @@ class _Plan:
     """What the rules decided for one batch, before it is written."""
 
     listings: list[ListEntryIn] = field(default_factory=list)
+    penalty_listings: list[ListEntryIn] = field(default_factory=list)
     closings: list[Closing] = field(default_factory=list)
     notices: list[tuple[int, int, date]] = field(default_factory=list)  # (entity, entry, transfer day)
 
@@ -56,6 +66,7 @@ def apply_list_rules(session: Session, as_of: date, policy: RulesPolicy | None =
         for facts in load_batch(session, ids).values():
             plan_entity(facts, as_of, policy, plan)
         report.counts["listed"] += apply_list_entries(session, plan.listings).inserted
+        report.counts["listed:serious_penalty"] += apply_list_entries(session, plan.penalty_listings).inserted
         report.counts.update(close_entries(session, plan.closings))
         report.counts["notices"] += record_notices(session, plan.notices)
         session.commit()
@@ -77,6 +88,7 @@ def _id_batches(session: Session, size: int) -> Iterator[list[int]]:
 def plan_entity(facts: EntityFacts, as_of: date, policy: RulesPolicy, plan: _Plan) -> None:
     """Decide one entity's listings, removals, notices and transfers for ``as_of``."""
     plan.listings += _overdue_reports(facts, as_of, policy)
+    plan.penalty_listings += _heavier_penalties(facts, as_of, policy.serious_penalty)
     remedies = {c.entry_id: c for c in _remedies(facts, as_of, policy)}
     for stored in facts.active_abnormal(as_of):
         due = transfer_due(stored.listing, policy.abnormal)
@@ -133,3 +145,37 @@ def _serious_entry(facts: EntityFacts, entry_id: int, on: date, policy: RulesPol
         facts.entity_id, move.list, RULES_SOURCE, f"serious:transfer:{entry_id}", listed_on=on, reason=move.reason,
         basis=f"{policy.abnormal.legal_basis}；{bar}", listed_by=facts.reg_authority or "登记机关",
         due_expiry=add_years(on, move.term_years))
+
+
+def heavier_penalty(penalty: PenaltyFact, rules: SeriousPenaltyPolicy) -> str | None:
+    """The heavier kind of a market regulator's penalty (SAMR Order 44 art. 2), or None."""
+    return rules.heavier_kind(penalty.measures) if rules.by_market_regulator(penalty.issuer) else None
+
+
+def _heavier_penalties(facts: EntityFacts, as_of: date, rules: SeriousPenaltyPolicy) -> list[ListEntryIn]:
+    """A serious listing for each heavier penalty in a listed domain not listed before."""
+    if not _listable(facts.entity_type, rules):
+        return []
+    planned = (_penalty_listing(facts, penalty, as_of, rules) for penalty in facts.penalties)
+    return [entry for entry in planned if entry is not None]
+
+
+def _penalty_listing(facts: EntityFacts, penalty: PenaltyFact, as_of: date,
+                     rules: SeriousPenaltyPolicy) -> ListEntryIn | None:
+    """One penalty's listing: from its decision day (in force, by ``as_of``) for the term, if it qualifies."""
+    on, key = penalty.decided_on, f"serious:penalty:{penalty.fact_id}"
+    if on is None or key in facts.rule_keys or not rules.valid_from <= on <= as_of < add_years(on, rules.term_years):
+        return None
+    kind, domain = heavier_penalty(penalty, rules), rules.domain_of(penalty.subject)
+    if kind is None or domain is None:
+        return None
+    return ListEntryIn(facts.entity_id, rules.list, RULES_SOURCE, key, listed_on=on,
+                       reason=rules.reason_for(domain, kind), basis=rules.legal_basis, decision_no=penalty.decision_no,
+                       listed_by=penalty.authority, due_expiry=add_years(on, rules.term_years))
+
+
+def _listable(entity_type: str | None, rules: SeriousPenaltyPolicy) -> bool:
+    """Whether both the policy and the list catalogue take this kind of entity."""
+    kind = entity_kind(entity_type).value
+    catalogue = list_by_id(rules.list).entity_types
+    return kind in rules.entity_kinds and ("any" in catalogue or kind in catalogue)

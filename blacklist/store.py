@@ -19,12 +19,16 @@ from credit.clock import utcnow
 from credit.db import among
 from credit.models import AuditEvent, Claim, Entity, Fact, ListEntry
 from credit.status import is_deregistered, is_operating
+from credit.text import normalise_texts
 
 RULES_SOURCE = "gongxin-rules"  # source of the listings the rules make themselves
 RULES_ACTOR = "系统（列入移出规则）"
 NOTICE_ACTION = "abnormal.transfer_notice"
 _YEAR = re.compile(r"(\d{4})\s*年度")
 _KEY_YEAR = re.compile(r"^abnormal:1:(\d{4}):")
+# The penalty's fields that say what was done (the domain) and what was imposed (the kind).
+PENALTY_SUBJECT = ("violation_type", "facts", "basis")
+PENALTY_MEASURES = ("penalty_type", "content")
 
 
 @dataclass(frozen=True)
@@ -47,9 +51,23 @@ class Closing:
     kind: str
 
 
+@dataclass(frozen=True)
+class PenaltyFact:
+    """An active administrative penalty as the rules see it; ``subject``, ``measures`` and ``issuer`` are folded."""
+
+    fact_id: int
+    decided_on: date | None
+    authority: str | None
+    decision_no: str | None
+    severity: str | None
+    subject: str  # violation type, facts and basis
+    measures: str  # penalty type and content
+    issuer: str  # the authority
+
+
 @dataclass
 class EntityFacts:
-    """One entity's registration facts, annual reports, address history and list entries."""
+    """One entity's registration facts, annual reports, address history, penalties and list entries."""
 
     entity_id: int
     entity_type: str | None
@@ -62,6 +80,8 @@ class EntityFacts:
     addresses: list[tuple[date, str]] = field(default_factory=list)  # (first seen, value), oldest first
     abnormal: list[StoredListing] = field(default_factory=list)
     others: list[StoredListing] = field(default_factory=list)
+    penalties: list[PenaltyFact] = field(default_factory=list)
+    rule_keys: set[str] = field(default_factory=set)  # source keys of the rules' own entries, withdrawn too
 
     @property
     def deregistered(self) -> bool:
@@ -103,6 +123,7 @@ def load_batch(session: Session, ids: Sequence[int]) -> dict[int, EntityFacts]:
              for r in rows}
     _add_reports(session, facts)
     _add_claims(session, facts)
+    _add_penalties(session, facts)
     _add_entries(session, facts)
     return facts
 
@@ -131,12 +152,37 @@ def _add_claims(session: Session, facts: dict[int, EntityFacts]) -> None:
             entity.status_since = day
 
 
+def _add_penalties(session: Session, facts: dict[int, EntityFacts]) -> None:
+    """Active penalties, their texts folded in one pass (a phrase never spans two fields)."""
+    query = select(Fact.id, Fact.entity_id, Fact.decided_on, Fact.authority, Fact.severity, Fact.body).where(
+        among(session, Fact.entity_id, list(facts)), Fact.kind == "penalty", Fact.status == "active"
+    ).order_by(Fact.id)
+    rows = session.execute(query).all()
+    texts = normalise_texts(text for r in rows for text in (
+        _joined(r.body, PENALTY_SUBJECT), _joined(r.body, PENALTY_MEASURES), r.authority))
+    for i, r in enumerate(rows):
+        subject, measures, issuer = texts[3 * i:3 * i + 3]
+        facts[r.entity_id].penalties.append(PenaltyFact(
+            r.id, r.decided_on, r.authority, _text((r.body or {}).get("decision_no")), r.severity,
+            subject, measures, issuer))
+
+
+def _joined(body: dict[str, Any] | None, names: tuple[str, ...]) -> str:
+    return "|".join(_text((body or {}).get(name)) or "" for name in names)
+
+
+def _text(value: Any) -> str | None:
+    text = "" if value is None else str(value).strip()
+    return text or None
+
+
 def _add_entries(session: Session, facts: dict[int, EntityFacts]) -> None:
     policy = load_rules_policy().abnormal
-    query = select(ListEntry).where(among(session, ListEntry.entity_id, list(facts)),
-                                    ListEntry.status != "withdrawn").order_by(ListEntry.id)
+    query = select(ListEntry).where(among(session, ListEntry.entity_id, list(facts))).order_by(ListEntry.id)
     for entry in session.scalars(query):
-        if entry.listed_on is None:
+        if entry.source == RULES_SOURCE and entry.source_key:
+            facts[entry.entity_id].rule_keys.add(entry.source_key)
+        if entry.listed_on is None or entry.status == "withdrawn":
             continue
         reason = _int(entry.reason_code) or 0
         year = None

@@ -247,3 +247,95 @@ def test_an_unknown_entity_or_entry_is_404(client: FlaskClient, world: World) ->
     assert missing.status_code == 404
     no_list = post(client, LISTINGS, unreported(world.uscc["星河"]) | {"list": "no-such-list"}, world.secret["深圳"])
     assert no_list.status_code == 404 and no_list.get_json()["error"]["code"] == "unknown_list"
+
+
+EARLY = {"penalty_fulfilled": True, "harm_corrected": True, "commitment_made": True}
+
+
+def early_removal(client: FlaskClient, entry_id: int, secret: str | None, applied_on: str = "2025-03-01",
+                  conditions: dict[str, Any] | None = None, **more: Any) -> TestResponse:
+    """POST an early-removal application for an entry."""
+    body = {"applied_on": applied_on, "conditions": EARLY if conditions is None else conditions, **more}
+    return post(client, f"{LISTINGS}/{entry_id}/early-removal", body, secret)
+
+
+def public_serious(client: FlaskClient) -> list[str]:
+    """The USCCs the public sees on the serious list, removed entries included."""
+    items = client.get("/api/v1/lists/serious-illegal", query_string={"status": "all"}).get_json()["items"]
+    return [item["uscc"] for item in items]
+
+
+def test_an_early_removal_is_201_hides_the_listing_and_audits_the_application(
+        client: FlaskClient, world: World, app: Flask) -> None:
+    flagged = post(client, LISTINGS, serious(world.uscc["鹏城"]), world.secret["深圳"]).get_json()
+    assert public_serious(client) == [world.uscc["鹏城"]]
+    response = early_removal(client, flagged["id"], world.secret["深圳"], note="已缴清罚款，提交信用承诺书")
+    assert response.status_code == 201, response.get_json()
+    assert response.headers["Location"].endswith(f"{LISTINGS}/{flagged['id']}")
+    body = response.get_json()
+    assert (body["status"], body["public"], body["removed_on"], body["removed_by"]) == (
+        "removed", False, "2025-03-01", SZ_NAME)
+    assert body["removal_reason"].startswith("提前移出")
+    assert public_serious(client) == []
+    assert client.get("/api/v1/lists/serious-illegal").get_json()["total"] == 0
+    flag_event, remove_event, application = events(app, flagged["id"])
+    assert (remove_event.action, application.action) == ("list.remove", "list.early_removal")
+    assert application.before == flag_event.after
+    assert application.after is not None and application.after["public"] is False
+    assert application.after["application"]["conditions"] == EARLY
+    assert application.after["application"]["note"] == "已缴清罚款，提交信用承诺书"
+
+
+def test_an_early_removal_needs_a_token_in_scope(client: FlaskClient, world: World) -> None:
+    flagged = post(client, LISTINGS, serious(world.uscc["鹏城"]), world.secret["深圳"]).get_json()
+    no_token = early_removal(client, flagged["id"], None)
+    assert no_token.status_code == 401 and no_token.get_json()["error"]["code"] == "unauthorized"
+    other_list = early_removal(client, flagged["id"], world.secret["异常"])
+    assert other_list.status_code == 403 and other_list.get_json()["error"]["code"] == "out_of_scope"
+    assert early_removal(client, flagged["id"] + 100, world.secret["深圳"]).status_code == 404
+    assert public_serious(client) == [world.uscc["鹏城"]]
+
+
+@pytest.mark.parametrize("applied_on, conditions, more, field, message", [
+    ("2025-02-28", None, {}, "applied_on", "列入满1年（2025-03-01）后方可申请提前移出"),
+    ("2025-03-01", {"penalty_fulfilled": True, "commitment_made": True}, {}, "conditions", "已主动消除危害后果和不良影响"),
+    ("2025-03-01", EARLY | {"harm_corrected": False}, {}, "conditions", "已主动消除危害后果和不良影响"),
+    ("2999-01-01", None, {}, "applied_on", "不得晚于今天"),
+    ("2025-03-01", EARLY | {"fine_paid": True}, {}, "conditions", "fine_paid"),
+    ("2025-03-01", None, {"note": "说明" * 3000}, "note", ""),
+])
+def test_an_early_removal_refused_is_422_naming_the_field(
+        client: FlaskClient, world: World, applied_on: str, conditions: dict[str, Any] | None,
+        more: dict[str, Any], field: str, message: str) -> None:
+    flagged = post(client, LISTINGS, serious(world.uscc["鹏城"]), world.secret["深圳"]).get_json()
+    response = early_removal(client, flagged["id"], world.secret["深圳"], applied_on, conditions, **more)
+    assert response.status_code == 422, response.get_json()
+    error = response.get_json()["error"]
+    assert error["field"] == field and message in error["message"]
+    assert public_serious(client) == [world.uscc["鹏城"]]
+
+
+def test_a_rule_listing_with_a_later_heavier_penalty_is_refused_early_removal(
+        client: FlaskClient, world: World, app: Flask) -> None:
+    from blacklist.rules import apply_list_rules
+    from credit.facts import apply_facts
+    from tests.factories import penalty
+
+    with app.app_context():
+        session = store.session()
+        entity_id = ensure_entities(session, [EntityIds(uscc=world.uscc["鹏城"])])[0].entity_id
+        assert entity_id is not None
+        food = {"violation_type": "生产经营超过保质期的食品", "basis": "《中华人民共和国食品安全法》第一百二十四条",
+                "penalty_type": "吊销许可证", "content": "吊销食品经营许可证", "decision_no": "深市监食罚〔2024〕9号"}
+        later = {"violation_type": "拒不执行停业整顿决定", "penalty_type": "责令停产停业", "content": "责令停产停业",
+                 "decision_no": "深市监罚〔2024〕31号"}
+        apply_facts(session, [penalty(entity_id, "F9", decided_on=date(2024, 3, 1), body=food),
+                              penalty(entity_id, "F31", decided_on=date(2024, 10, 8), body=later)])
+        session.commit()
+        apply_list_rules(session, date(2024, 3, 1), entity_ids=[entity_id])
+        entry_id = session.scalars(select(ListEntry.id).where(ListEntry.list_id == "serious-illegal")).one()
+    assert public_serious(client) == [world.uscc["鹏城"]]
+    response = early_removal(client, entry_id, world.secret["深圳"])
+    assert response.status_code == 422 and response.get_json()["error"]["code"] == "refused"
+    assert "深市监罚〔2024〕31号" in response.get_json()["error"]["message"]
+    assert public_serious(client) == [world.uscc["鹏城"]]
