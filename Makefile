@@ -13,7 +13,7 @@ SAMPLE_ENTITIES ?= 20000
 # `make run` feeds the lookup from the sample regulators' files unless GONGXIN_SOURCES says otherwise.
 RUN_ENV = GONGXIN_SOURCES=$${GONGXIN_SOURCES:-$(SAMPLE_DIR)/sources.toml}
 
-.PHONY: run test bench install clean
+.PHONY: run test bench install browser clean
 
 install: $(STAMP)
 
@@ -30,8 +30,14 @@ run: $(STAMP)
 	$(BIN)/gongxin index sync
 	$(RUN_ENV) GONGXIN_SCHEDULER=$${GONGXIN_SCHEDULER:-on} $(BIN)/gongxin serve --host $(HOST) --port $(PORT)
 
-test: $(STAMP)
+test: $(STAMP) browser
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The browser tests drive Debian's Chromium, and the pages need a CJK font to render; on a fresh
+# Debian machine (as root) install both when missing. Nothing is downloaded at test time.
+browser:
+	test -x /usr/bin/chromium -a -e /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc || \
+		(apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium fonts-wqy-zenhei)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench $(BENCH_ARGS)

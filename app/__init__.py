@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask
 
 from app import errors, health, regulator, search, store
-from app import ratelimit
+from app import pages, ratelimit, security
 from app import regulator_records as _regulator_records  # noqa: F401  (registers its routes on regulator.bp)
 from app.api import bp as api_bp
 from config import Settings, load_settings
@@ -23,7 +23,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     search.init_app(app, settings)
     errors.init_app(app)
     ratelimit.init_app(app, settings)
+    security.init_app(app)
     app.register_blueprint(health.bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(regulator.bp)
+    pages.init_app(app)
     return app

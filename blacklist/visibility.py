@@ -9,7 +9,7 @@ earlier one counts. Regulators see everything, with the status this module gives
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any, Protocol
@@ -22,6 +22,7 @@ from blacklist.publicity import PenaltyFacts, Publicity, PublicityPolicy, public
 from blacklist.publicity_load import load_policy
 from credit.db import among, chunked
 from credit.models import CreditRepair
+from credit.profile import Profile, get_profile
 
 SYSTEMS = ("credit", "samr")  # regimes tried in this order: the credit platform's, then SAMR's
 CHUNK = 2000
@@ -49,6 +50,16 @@ class FactPublicity:
     reason: str
     regime: str | None = None
     legal_basis: str | None = None
+
+
+def public_profile(session: Session, identifier: str, today: date) -> Profile:
+    """What the public may see of an entity on ``today``: its profile with only the public facts.
+
+    The one loader behind the public API and the public pages, so they never disagree.
+    """
+    profile = get_profile(session, identifier, public_on=today)
+    province = (profile.entity.division_code or "")[:2] or None
+    return replace(profile, facts=public_facts(profile.facts, today, province))
 
 
 def public_facts(facts: Iterable[Any], on: date, province: str | None = None,

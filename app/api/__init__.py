@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import date
 
 from flask import Blueprint
@@ -10,8 +9,7 @@ from flask.typing import ResponseReturnValue
 
 from app import store
 from app.api.schemas import ProfileSchema, profile_view
-from blacklist.visibility import public_facts
-from credit.profile import get_profile
+from blacklist.visibility import public_profile
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 _profile_schema = ProfileSchema()
@@ -20,11 +18,7 @@ _profile_schema = ProfileSchema()
 @bp.get("/entities/<path:identifier>")
 def entity(identifier: str) -> ResponseReturnValue:
     """The public profile of the entity with this USCC, registration number or organisation code."""
-    today = date.today()
-    profile = get_profile(store.session(), identifier, public_on=today)
-    province = (profile.entity.division_code or "")[:2] or None
-    profile = replace(profile, facts=public_facts(profile.facts, today, province))
-    return _profile_schema.dump(profile_view(profile))
+    return _profile_schema.dump(profile_view(public_profile(store.session(), identifier, date.today())))
 
 
 from app.api import search as _search  # noqa: E402,F401  (registers /search on bp)
