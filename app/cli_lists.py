@@ -23,6 +23,10 @@ COUNT_LABELS = {
     "removed:transferred": "moved to the serious illegal & dishonest list (3 years)",
     "removed:expired": "removed: term expired",
     "notices": "notices of a coming transfer (60 days before)",
+    "marked": "individual businesses marked abnormal (annual report not published in time)",
+    "removed:mark_report_filed": "marks restored: missing report filed",
+    "removed:mark_address_changed": "marks restored: premises re-registered",
+    "removed:mark_deregistered": "marks ended: business deregistered",
 }
 
 

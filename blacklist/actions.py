@@ -173,7 +173,10 @@ def _check_entity_type(spec: ListSpec, entity: Entity) -> None:
     kind = entity_kind(entity.entity_type).value
     if "any" in spec.entity_types or kind in spec.entity_types:
         return
-    marked = "（只作经营异常标记）" if kind in spec.marked_entity_types else ""
+    marked = ""
+    if kind in spec.marked_entity_types:
+        mark = load_rules_policy().individual_mark.list
+        marked = f"（只标记为经营异常状态：名单 {mark}）"
     raise InvalidAction(f"{KIND_NAMES[kind]}不列入{spec.name}{marked}")
 
 

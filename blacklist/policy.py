@@ -47,6 +47,18 @@ class AbnormalPolicy:
 
 
 @dataclass(frozen=True)
+class IndividualMarkPolicy:
+    """How an individual business's missing annual report is marked, and how the mark ends."""
+
+    legal_basis: str
+    list: str
+    reason: str  # with {year}
+    restored_on_report_filed: str
+    restored_on_address_change: str
+    ended_on_deregistration: str
+
+
+@dataclass(frozen=True)
 class SeriousTransfer:
     """How a 3-year abnormal listing becomes a serious illegal & dishonest listing."""
 
@@ -109,6 +121,7 @@ class RulesPolicy:
     serious_transfer: SeriousTransfer
     serious_penalty: SeriousPenaltyPolicy
     early_removal: EarlyRemovalPolicy
+    individual_mark: IndividualMarkPolicy
 
 
 def _first_match(table: dict[str, tuple[str, ...]], text: str) -> str | None:
@@ -129,7 +142,16 @@ def load_rules_policy(path: Path = RULES_FILE) -> RulesPolicy:
         raise PolicyError(f"{path}: [abnormal] reasons must name enterprise, cooperative and individual")
     return RulesPolicy(AbnormalPolicy(**abnormal),
                        SeriousTransfer(**_table(data, "serious_transfer", SeriousTransfer, path)),
-                       _serious_penalty(data, path), _early_removal(data, path))
+                       _serious_penalty(data, path), _early_removal(data, path), _individual_mark(data, path))
+
+
+def _individual_mark(data: dict[str, Any], path: Path) -> IndividualMarkPolicy:
+    table = _table(data, "individual_mark", IndividualMarkPolicy, path)
+    where = f"{path}: [individual_mark]"
+    _check_texts(table, tuple(IndividualMarkPolicy.__dataclass_fields__), where)
+    if "{year}" not in table["reason"]:
+        raise PolicyError(f"{where} reason must name the report {{year}}", field="reason")
+    return IndividualMarkPolicy(**table)
 
 
 def _serious_penalty(data: dict[str, Any], path: Path) -> SeriousPenaltyPolicy:

@@ -1,7 +1,9 @@
 """Rules that run on dates (`gongxin lists apply --as-of DATE`, and a daily job).
 
 For one day they: list every enterprise and cooperative that has not published year Y's annual
-report by its deadline (reason 1); remove reason-1 listings whose report has been filed,
+report by its deadline (reason 1), and mark every such individual business (individual businesses
+are marked abnormal and restored, never listed; the same remedies end their marks); remove
+reason-1 listings whose report has been filed,
 reason-4 listings whose address was re-registered, and every listing of a deregistered entity;
 record a notice 60 days before the 3-year point and, at it, move the listing to the serious
 list with the legal representative's bar; list on the serious list each market regulator's
@@ -24,11 +26,11 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from blacklist.abnormal import entity_kind, notice_due, transfer_due
+from blacklist.abnormal import EntityKind, entity_kind, notice_due, transfer_due
 from blacklist.catalogue import list_by_id
 from blacklist.policy import RulesPolicy, SeriousPenaltyPolicy, add_years, load_rules_policy
 from blacklist.store import (
-    RULES_SOURCE, Closing, EntityFacts, PenaltyFact, close_entries, load_batch, record_notices,
+    RULES_SOURCE, Closing, EntityFacts, PenaltyFact, StoredListing, close_entries, load_batch, record_notices,
 )
 from credit.listings import ListEntryIn, apply_list_entries
 from credit.models import Entity
@@ -51,6 +53,7 @@ class _Plan:
 
     listings: list[ListEntryIn] = field(default_factory=list)
     penalty_listings: list[ListEntryIn] = field(default_factory=list)
+    marks: list[ListEntryIn] = field(default_factory=list)
     closings: list[Closing] = field(default_factory=list)
     notices: list[tuple[int, int, date]] = field(default_factory=list)  # (entity, entry, transfer day)
 
@@ -67,6 +70,7 @@ def apply_list_rules(session: Session, as_of: date, policy: RulesPolicy | None =
             plan_entity(facts, as_of, policy, plan)
         report.counts["listed"] += apply_list_entries(session, plan.listings).inserted
         report.counts["listed:serious_penalty"] += apply_list_entries(session, plan.penalty_listings).inserted
+        report.counts["marked"] += apply_list_entries(session, plan.marks).inserted
         report.counts.update(close_entries(session, plan.closings))
         report.counts["notices"] += record_notices(session, plan.notices)
         session.commit()
@@ -88,8 +92,10 @@ def _id_batches(session: Session, size: int) -> Iterator[list[int]]:
 def plan_entity(facts: EntityFacts, as_of: date, policy: RulesPolicy, plan: _Plan) -> None:
     """Decide one entity's listings, removals, notices and transfers for ``as_of``."""
     plan.listings += _overdue_reports(facts, as_of, policy)
+    plan.marks += _overdue_marks(facts, as_of, policy)
     plan.penalty_listings += _heavier_penalties(facts, as_of, policy.serious_penalty)
-    remedies = {c.entry_id: c for c in _remedies(facts, as_of, policy)}
+    plan.closings += _remedies(facts, as_of, _mark_track(policy), facts.active_marks(as_of))
+    remedies = {c.entry_id: c for c in _remedies(facts, as_of, _abnormal_track(policy), facts.active_abnormal(as_of))}
     for stored in facts.active_abnormal(as_of):
         due = transfer_due(stored.listing, policy.abnormal)
         remedy = remedies.get(stored.entry_id)
@@ -104,36 +110,76 @@ def plan_entity(facts: EntityFacts, as_of: date, policy: RulesPolicy, plan: _Pla
                       if e.due_expiry is not None and e.due_expiry <= as_of]
 
 
-def _overdue_reports(facts: EntityFacts, as_of: date, policy: RulesPolicy) -> list[ListEntryIn]:
-    """Reason 1: each report year whose deadline passed before ``as_of`` with no report filed by then."""
+@dataclass(frozen=True)
+class _Track:
+    """Where a missing annual report is recorded, and how that record ends: the abnormal list for
+    enterprises and cooperatives, the abnormal-state mark for individual businesses."""
+
+    list_id: str
+    key: str  # source keys are f"{key}:1:{year}:{entity}"
+    reason: str  # with {year}
+    basis: str
+    on_deregistration: tuple[str, str]  # (wording shown to the public, kind counted)
+    on_report_filed: tuple[str, str]
+    on_address_change: tuple[str, str]
+
+
+def _abnormal_track(policy: RulesPolicy) -> _Track:
     rules = policy.abnormal
-    if 1 not in rules.reasons[entity_kind(facts.entity_type).value] or not facts.operating:
+    return _Track("abnormal", "abnormal", "{year}年度，未依照《企业信息公示暂行条例》第八条规定的期限公示年度报告",
+                  rules.legal_basis, (rules.removal_on_deregistration, "deregistered"),
+                  (rules.removal_on_report_filed, "report_filed"), (rules.removal_on_address_change, "address_changed"))
+
+
+def _mark_track(policy: RulesPolicy) -> _Track:
+    mark = policy.individual_mark
+    return _Track(mark.list, "mark", mark.reason, mark.legal_basis, (mark.ended_on_deregistration, "mark_deregistered"),
+                  (mark.restored_on_report_filed, "mark_report_filed"),
+                  (mark.restored_on_address_change, "mark_address_changed"))
+
+
+def _overdue_marks(facts: EntityFacts, as_of: date, policy: RulesPolicy) -> list[ListEntryIn]:
+    """An individual business's missing reports, each marked (never listed)."""
+    if entity_kind(facts.entity_type) is not EntityKind.INDIVIDUAL:
         return []
-    if facts.established_on is None:
+    return _missing_reports(facts, as_of, policy, _mark_track(policy), facts.marks)
+
+
+def _overdue_reports(facts: EntityFacts, as_of: date, policy: RulesPolicy) -> list[ListEntryIn]:
+    """Reason 1 on the abnormal list, for the kinds of entity the policy lists for it."""
+    if 1 not in policy.abnormal.reasons[entity_kind(facts.entity_type).value]:
+        return []
+    return _missing_reports(facts, as_of, policy, _abnormal_track(policy), facts.abnormal)
+
+
+def _missing_reports(facts: EntityFacts, as_of: date, policy: RulesPolicy, track: _Track,
+                     stored: list[StoredListing]) -> list[ListEntryIn]:
+    """Each report year whose deadline passed before ``as_of`` with no report filed by then, not yet recorded."""
+    rules = policy.abnormal
+    if not facts.operating or facts.established_on is None:
         return []
     last = as_of.year - 1 if as_of > rules.report_due(as_of.year - 1) else as_of.year - 2
     first = max(rules.first_report_year, facts.established_on.year, last - rules.lookback_years + 1)
-    listed = {s.listing.year for s in facts.abnormal if s.listing.reason == 1}
+    recorded = {s.listing.year for s in stored if s.listing.reason == 1}
     return [ListEntryIn(
-        facts.entity_id, "abnormal", RULES_SOURCE, f"abnormal:1:{year}:{facts.entity_id}", listed_on=as_of,
-        reason=f"{year}年度，未依照《企业信息公示暂行条例》第八条规定的期限公示年度报告", reason_code="1",
-        basis=rules.legal_basis, listed_by=facts.reg_authority or "登记机关")
-        for year in range(first, last + 1) if year not in listed and facts.filed_on(year, as_of) is None]
+        facts.entity_id, track.list_id, RULES_SOURCE, f"{track.key}:1:{year}:{facts.entity_id}", listed_on=as_of,
+        reason=track.reason.format(year=year), reason_code="1", basis=track.basis,
+        listed_by=facts.reg_authority or "登记机关")
+        for year in range(first, last + 1) if year not in recorded and facts.filed_on(year, as_of) is None]
 
 
-def _remedies(facts: EntityFacts, as_of: date, policy: RulesPolicy) -> list[Closing]:
-    """Facts that end abnormal listings: deregistration, the missing report filed, a new address."""
-    rules, out = policy.abnormal, []
-    for stored in facts.active_abnormal(as_of):
+def _remedies(facts: EntityFacts, as_of: date, track: _Track, active: list[StoredListing]) -> list[Closing]:
+    """Facts that end these listings or marks: deregistration, the missing report filed, a new address."""
+    out = []
+    for stored in active:
         listing = stored.listing
         if facts.deregistered:
             out.append(Closing(stored.entry_id, max(listing.listed_on, min(facts.status_since or as_of, as_of)),
-                               rules.removal_on_deregistration, "deregistered"))
+                               *track.on_deregistration))
         elif listing.reason == 1 and listing.year and (filed := facts.filed_on(listing.year, as_of)):
-            out.append(Closing(stored.entry_id, max(listing.listed_on, filed), rules.removal_on_report_filed,
-                               "report_filed"))
+            out.append(Closing(stored.entry_id, max(listing.listed_on, filed), *track.on_report_filed))
         elif listing.reason == 4 and (moved := facts.address_changed(listing.listed_on, as_of)):
-            out.append(Closing(stored.entry_id, moved, rules.removal_on_address_change, "address_changed"))
+            out.append(Closing(stored.entry_id, moved, *track.on_address_change))
     return out
 
 

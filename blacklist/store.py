@@ -25,7 +25,7 @@ RULES_SOURCE = "gongxin-rules"  # source of the listings the rules make themselv
 RULES_ACTOR = "系统（列入移出规则）"
 NOTICE_ACTION = "abnormal.transfer_notice"
 _YEAR = re.compile(r"(\d{4})\s*年度")
-_KEY_YEAR = re.compile(r"^abnormal:1:(\d{4}):")
+_KEY_YEAR = re.compile(r"^(?:abnormal|mark):1:(\d{4}):")
 # The penalty's fields that say what was done (the domain) and what was imposed (the kind).
 PENALTY_SUBJECT = ("violation_type", "facts", "basis")
 PENALTY_MEASURES = ("penalty_type", "content")
@@ -79,6 +79,7 @@ class EntityFacts:
     reports: dict[int, date] = field(default_factory=dict)  # report year → filed on
     addresses: list[tuple[date, str]] = field(default_factory=list)  # (first seen, value), oldest first
     abnormal: list[StoredListing] = field(default_factory=list)
+    marks: list[StoredListing] = field(default_factory=list)  # individual businesses' abnormal-state marks
     others: list[StoredListing] = field(default_factory=list)
     penalties: list[PenaltyFact] = field(default_factory=list)
     rule_keys: set[str] = field(default_factory=set)  # source keys of the rules' own entries, withdrawn too
@@ -96,6 +97,10 @@ class EntityFacts:
     def active_abnormal(self, as_of: date) -> list[StoredListing]:
         """Abnormal listings in force on ``as_of``."""
         return [s for s in self.abnormal if s.listing.active and s.listing.listed_on <= as_of]
+
+    def active_marks(self, as_of: date) -> list[StoredListing]:
+        """Abnormal-state marks in force on ``as_of``."""
+        return [s for s in self.marks if s.listing.active and s.listing.listed_on <= as_of]
 
     def active_others(self, as_of: date) -> list[StoredListing]:
         """Listings on other lists in force on ``as_of``."""
@@ -177,7 +182,8 @@ def _text(value: Any) -> str | None:
 
 
 def _add_entries(session: Session, facts: dict[int, EntityFacts]) -> None:
-    policy = load_rules_policy().abnormal
+    rules = load_rules_policy()
+    policy, mark_list = rules.abnormal, rules.individual_mark.list
     query = select(ListEntry).where(among(session, ListEntry.entity_id, list(facts))).order_by(ListEntry.id)
     for entry in session.scalars(query):
         if entry.source == RULES_SOURCE and entry.source_key:
@@ -186,7 +192,7 @@ def _add_entries(session: Session, facts: dict[int, EntityFacts]) -> None:
             continue
         reason = _int(entry.reason_code) or 0
         year = None
-        if entry.list_id == "abnormal" and reason == 1:
+        if entry.list_id in ("abnormal", mark_list) and reason == 1:
             year = _int(_first(_KEY_YEAR, entry.source_key) or _first(_YEAR, entry.reason)) \
                 or report_year(entry.listed_on, policy)
         # An entry that is no longer active counts as removed even when its source gave no day.
@@ -194,7 +200,9 @@ def _add_entries(session: Session, facts: dict[int, EntityFacts]) -> None:
         listing = Listing(entry.entity_id, reason, entry.listed_on, year, entry.decision_no if reason == 4 else None,
                           removed, entry.removal_reason)
         stored = StoredListing(entry.id, entry.list_id, listing, entry.due_expiry)
-        (facts[entry.entity_id].abnormal if entry.list_id == "abnormal" else facts[entry.entity_id].others).append(stored)
+        entity = facts[entry.entity_id]
+        group = {"abnormal": entity.abnormal, mark_list: entity.marks}.get(entry.list_id, entity.others)
+        group.append(stored)
 
 
 def close_entries(session: Session, closings: Sequence[Closing]) -> Counter[str]:

@@ -120,10 +120,21 @@ def test_types_the_catalogue_excludes_are_refused(session: Session) -> None:
     token = token_for(session, ["abnormal"])
     shop = firm(session, 5, "深圳市龙岗区李记五金店", kind="个体工商户")
     coop = firm(session, 6, "深圳市光明区绿源果蔬专业合作社", kind="农民专业合作社")
-    with pytest.raises(InvalidAction, match="个体工商户不列入经营异常名录"):
+    with pytest.raises(InvalidAction, match="个体工商户不列入经营异常名录（只标记为经营异常状态：名单 abnormal-mark）"):
         flag_entity(session, token, shop.uscc or "", "abnormal", FALSE_INFO, date(2025, 3, 1), reason_code="3")
     with pytest.raises(InvalidAction, match="合作社不适用列入事由2"):
         flag_entity(session, token, coop.uscc or "", "abnormal", "未按责令期限公示", date(2025, 3, 1), reason_code="2")
+
+
+def test_an_individual_business_is_marked_on_the_marking_list_not_a_company(session: Session) -> None:
+    token = token_for(session, ["abnormal-mark"])
+    shop = firm(session, 50, "深圳市龙岗区张记小吃店", kind="个体工商户")
+    company = firm(session, 51, "深圳市龙岗区标记测试有限公司")
+    unreachable = "通过登记的经营场所无法联系"
+    mark = flag_entity(session, token, shop.uscc or "", "abnormal-mark", unreachable, date(2025, 3, 1), reason_code="4")
+    assert (mark.list_id, mark.status, mark.reason) == ("abnormal-mark", "active", unreachable)
+    with pytest.raises(InvalidAction, match="不列入经营异常状态标记"):
+        flag_entity(session, token, company.uscc or "", "abnormal-mark", unreachable, date(2025, 3, 1), reason_code="4")
 
 
 def test_scope_is_the_tokens_lists_and_region(session: Session) -> None:

@@ -68,12 +68,45 @@ def test_filing_the_missing_report_removes_the_listing_on_the_filing_day(session
     assert audit.before["status"] == "active" and audit.after["removed_on"] == "2024-09-10"
 
 
-def test_individual_businesses_are_not_listed_cooperatives_are(session: Session) -> None:
+def test_individual_businesses_are_marked_not_listed_cooperatives_are_listed(session: Session) -> None:
     shop = firm(session, 3, kind="个体工商户")
     coop = firm(session, 4, kind="农民专业合作社")
-    apply_list_rules(session, date(2024, 7, 1))
+    report = apply_list_rules(session, date(2024, 7, 1))
     assert entries(session, shop) == []
     assert [e.reason_code for e in entries(session, coop)] == ["1", "1"]  # report years 2022 and 2023
+    marks = entries(session, shop, "abnormal-mark")
+    assert [(m.reason_code, m.listed_on, m.status) for m in marks] == [("1", date(2024, 7, 1), "active")] * 2
+    assert ["2022年度" in marks[0].reason, "2023年度" in marks[1].reason] == [True, True]
+    assert "个体工商户年度报告暂行办法" in (marks[0].basis or "")
+    assert (report.counts["listed"], report.counts["marked"]) == (2, 2)
+    assert sum(apply_list_rules(session, date(2024, 7, 1)).counts.values()) == 0  # marked once
+
+
+def test_a_filed_report_restores_the_normal_state_and_deregistration_ends_the_rest(session: Session) -> None:
+    shop = firm(session, 30, kind="个体工商户")
+    apply_list_rules(session, date(2024, 7, 1))
+    file_report(session, shop, 2023, date(2024, 8, 20))
+    report = apply_list_rules(session, date(2024, 9, 1))
+    assert report.counts["removed:mark_report_filed"] == 1
+    old, restored = entries(session, shop, "abnormal-mark")
+    assert (restored.status, restored.removed_on, restored.removal_reason) == (
+        "removed", date(2024, 8, 20), "已补报未报年份的年度报告并公示，恢复正常记载状态")
+    assert old.status == "active"  # the 2022 report is still missing
+    apply_claims(session, [ClaimIn(shop, "status", "注销", REGISTRY, REGISTRY_RANK, datetime(2025, 2, 20, 9))])
+    session.commit()
+    assert apply_list_rules(session, date(2025, 3, 1)).counts["removed:mark_deregistered"] == 1
+    old, _ = entries(session, shop, "abnormal-mark")
+    assert (old.status, old.removed_on) == ("removed", date(2025, 2, 20))
+    assert entries(session, shop) == [] and entries(session, shop, "serious-illegal") == []
+
+
+def test_a_mark_never_moves_to_the_serious_list(session: Session) -> None:
+    shop = firm(session, 31, kind="个体工商户", established="2019-01-01")
+    apply_list_rules(session, date(2021, 7, 1))
+    later = apply_list_rules(session, date(2025, 7, 1))  # four years on: an abnormal listing would have moved
+    assert later.counts["removed:transferred"] == 0 and later.counts["notices"] == 0
+    assert entries(session, shop, "serious-illegal") == []
+    assert {m.status for m in entries(session, shop, "abnormal-mark")} == {"active"}
 
 
 def test_three_years_on_the_list_notice_then_transfer_with_the_representative_bar(session: Session) -> None:
