@@ -48,7 +48,7 @@ def _identifier(value: str) -> None:
         raise ValidationError("须为统一社会信用代码、注册号或组织机构代码")
 
 
-def _not_future(value: date) -> None:
+def not_future(value: date) -> None:
     if value > beijing_today():
         raise ValidationError("日期不得晚于今天")
 
@@ -73,7 +73,7 @@ class FlagBody(Schema):
     identifier = fields.String(load_default=None, validate=_identifier)
     list_id = fields.String(required=True, data_key="list", validate=validate.Length(min=1, max=40))
     reason = _text(TEXT_LENGTH, required=True)
-    listed_on = fields.Date(required=True, validate=_not_future)
+    listed_on = fields.Date(required=True, validate=not_future)
     reason_code = Code(load_default=None, validate=validate.Length(max=8))
     year = fields.Integer(load_default=None, validate=validate.Range(min=1990, max=2100))
     decision_no = _text(200)
@@ -89,7 +89,7 @@ class RemovalBody(Schema):
     """``POST /listings/<id>/removal``: why and on which day."""
 
     reason = _text(TEXT_LENGTH, required=True)
-    removed_on = fields.Date(required=True, validate=_not_future)
+    removed_on = fields.Date(required=True, validate=not_future)
 
 
 class WithdrawalBody(Schema):
@@ -109,7 +109,7 @@ class EarlyRemovalConditions(Schema):
 class EarlyRemovalBody(Schema):
     """``POST /listings/<id>/early-removal``: the day of the application, its conditions, a note."""
 
-    applied_on = fields.Date(required=True, validate=_not_future)
+    applied_on = fields.Date(required=True, validate=not_future)
     conditions = fields.Nested(EarlyRemovalConditions, required=True)
     note = _text(TEXT_LENGTH)
 
@@ -191,43 +191,43 @@ def flag() -> ResponseReturnValue:
     body = load_json_body(_flag)
     uscc, other = body.pop("uscc"), body.pop("identifier")
     identifier = uscc or other
-    entry = _in_unit(lambda s: flag_entity(s, _token(), identifier, request_id=g.request_id, **body))
-    return _dump(entry), 201, {"Location": url_for("regulator.listing", entry_id=entry.id)}
+    entry = in_unit(lambda s: flag_entity(s, current_token(), identifier, request_id=g.request_id, **body))
+    return dump_entry(entry), 201, {"Location": url_for("regulator.listing", entry_id=entry.id)}
 
 
 @bp.get("/listings/<int:entry_id>")
 def listing(entry_id: int) -> ResponseReturnValue:
     """One entry in the token's scope, withdrawn and hidden ones included."""
-    return _dump(entry_in_scope(store.session(), _token(), entry_id))
+    return dump_entry(entry_in_scope(store.session(), current_token(), entry_id))
 
 
 @bp.post("/listings/<int:entry_id>/removal")
 def removal(entry_id: int) -> ResponseReturnValue:
     """Remove a listing, with the reason and the day."""
     body = load_json_body(_removal)
-    return _dump(_in_unit(lambda s: remove_listing(s, _token(), entry_id, request_id=g.request_id, **body)))
+    return dump_entry(in_unit(lambda s: remove_listing(s, current_token(), entry_id, request_id=g.request_id, **body)))
 
 
 @bp.post("/listings/<int:entry_id>/withdrawal")
 def withdrawal(entry_id: int) -> ResponseReturnValue:
     """Withdraw a listing the token's agency made (kept for regulators, hidden from the public)."""
     body = load_json_body(_withdrawal)
-    return _dump(_in_unit(lambda s: withdraw_record(s, _token(), entry_id, request_id=g.request_id, **body)))
+    return dump_entry(in_unit(lambda s: withdraw_record(s, current_token(), entry_id, request_id=g.request_id, **body)))
 
 
 @bp.post("/listings/<int:entry_id>/early-removal")
 def early_removal(entry_id: int) -> ResponseReturnValue:
     """Remove a serious listing early on the entity's application; the public no longer sees it."""
     body = load_json_body(_early_removal)
-    entry = _in_unit(lambda s: apply_early_removal(s, _token(), entry_id, request_id=g.request_id, **body))
-    return _dump(entry), 201, {"Location": url_for("regulator.listing", entry_id=entry.id)}
+    entry = in_unit(lambda s: apply_early_removal(s, current_token(), entry_id, request_id=g.request_id, **body))
+    return dump_entry(entry), 201, {"Location": url_for("regulator.listing", entry_id=entry.id)}
 
 
 @bp.get("/objections")
 def objections() -> ResponseReturnValue:
     """The objections the token may answer (``status`` open, answered or all), the earliest due first."""
     status = request.args.get("status", "open")
-    page = objections_to_answer(store.session(), _token(), status, today=beijing_today())
+    page = objections_to_answer(store.session(), current_token(), status, today=beijing_today())
     return {"total": page.total, "items": _objection_out.dump(page.items, many=True)}
 
 
@@ -235,14 +235,14 @@ def objections() -> ResponseReturnValue:
 def answer(objection_id: int) -> ResponseReturnValue:
     """Answer an objection; accepting one does not remove the listing (the removal endpoint does)."""
     body = load_json_body(_answer)
-    objection = _in_unit(lambda s: answer_objection(s, _token(), objection_id, request_id=g.request_id, **body))
+    objection = in_unit(lambda s: answer_objection(s, current_token(), objection_id, request_id=g.request_id, **body))
     entity = store.session().get(Entity, objection.entity_id)
     assert entity is not None  # objection.entity_id is a foreign key
     view: dict[str, Any] = _objection_out.dump(regulator_view(objection, entity, beijing_today()))
     return view
 
 
-def _token() -> ApiToken:
+def current_token() -> ApiToken:
     return g.token  # type: ignore[no-any-return]
 
 
@@ -261,7 +261,7 @@ def load_json_body(schema: Schema) -> dict[str, Any]:
         raise InvalidBody(name, text) from exc
 
 
-def _in_unit(work: Callable[[Session], T]) -> T:
+def in_unit(work: Callable[[Session], T]) -> T:
     """Run one action in the request's session and commit; roll back on any error."""
     session = store.session()
     try:
@@ -273,7 +273,7 @@ def _in_unit(work: Callable[[Session], T]) -> T:
     return result
 
 
-def _dump(entry: ListEntry) -> dict[str, Any]:
+def dump_entry(entry: ListEntry) -> dict[str, Any]:
     """The entry with its entity's USCC and name, through the allowlist schema."""
     entity = store.session().get(Entity, entry.entity_id)
     named = {"uscc": entity.uscc, "name": entity.name} if entity is not None else {}

@@ -17,7 +17,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from app import store
 from app.api.schemas import FactSchema, ProfileSchema, profile_view
 from app.jobs import beijing_today
-from app.regulator import EntryOut, ObjectionOut, _dump, _in_unit, _not_future, _token, bp, load_json_body
+from app.regulator import EntryOut, ObjectionOut, dump_entry, in_unit, not_future, current_token, bp, load_json_body
 from blacklist.corrections import LABELS, correct_listing
 from blacklist.dossier import Dossier, get_dossier
 from blacklist.repair import CONDITIONS, DECISION_NO_LENGTH, repair_penalty
@@ -45,8 +45,8 @@ class ConditionsBody(Schema):
 class RepairBody(Schema):
     """``POST /penalties/<id>/repair``: when applied for and decided, the decision number, the conditions."""
 
-    applied_on = fields.Date(required=True, validate=_not_future)
-    repaired_on = fields.Date(required=True, validate=_not_future)
+    applied_on = fields.Date(required=True, validate=not_future)
+    repaired_on = fields.Date(required=True, validate=not_future)
     decision_no = _bounded(DECISION_NO_LENGTH, required=True)
     conditions = fields.Nested(ConditionsBody, required=True)
 
@@ -58,7 +58,7 @@ class CorrectionBody(Schema):
     reason = _bounded(TEXT_LENGTH)
     basis = _bounded(TEXT_LENGTH)
     decision_no = _bounded(200)
-    listed_on = fields.Date(validate=_not_future)
+    listed_on = fields.Date(validate=not_future)
 
     @validates_schema
     def _something(self, data: dict[str, Any], **_kwargs: Any) -> None:
@@ -145,7 +145,7 @@ assert set(ConditionsBody().fields) == set(CONDITIONS)  # the body names every c
 def repair(fact_id: int) -> ResponseReturnValue:
     """Repair a penalty the token's agency decided: it leaves every public view at once."""
     body = load_json_body(_repair)
-    made = _in_unit(lambda s: repair_penalty(s, _token(), fact_id, request_id=g.request_id, **body))
+    made = in_unit(lambda s: repair_penalty(s, current_token(), fact_id, request_id=g.request_id, **body))
     return _repaired.dump(_with_publicity(made)), 201
 
 
@@ -154,13 +154,14 @@ def correct(entry_id: int) -> ResponseReturnValue:
     """Correct the reason, basis, decision number or listing day of a listing the token's agency made."""
     body = load_json_body(_correction)
     why = body.pop("correction_reason")
-    return _dump(_in_unit(lambda s: correct_listing(s, _token(), entry_id, why, body, request_id=g.request_id)))
+    entry = in_unit(lambda s: correct_listing(s, current_token(), entry_id, why, body, request_id=g.request_id))
+    return dump_entry(entry)
 
 
 @bp.get("/entities/<identifier>")
 def entity_view(identifier: str) -> ResponseReturnValue:
     """Everything about an entity in the token's region, hidden records included, with why they are hidden."""
-    view: dict[str, Any] = _dossier.dump(_dossier_view(get_dossier(store.session(), _token(), identifier,
+    view: dict[str, Any] = _dossier.dump(_dossier_view(get_dossier(store.session(), current_token(), identifier,
                                                                     beijing_today())))
     return view
 

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from blacklist.abnormal import Listing, Refused, check_listing, entity_kind, remove
 from blacklist.catalogue import ListSpec, list_by_id
 from blacklist.errors import BlacklistError
+from blacklist.ownership import made_by, regulator_source
 from blacklist.policy import load_rules_policy
 from blacklist.publicity import add_months
 from blacklist.store import load_batch
@@ -57,25 +58,20 @@ class InvalidAction(ActionError):
         self.field = field
 
 
-def regulator_source(token: ApiToken) -> str:
-    """The source of the entries an agency flags through the API."""
-    return f"regulator:{token.agency_id}"
-
-
 def flag_entity(session: Session, token: ApiToken, identifier: str, list_id: str, reason: str, listed_on: date,
                 reason_code: str | None = None, decision_no: str | None = None, basis: str | None = None,
                 year: int | None = None, request_id: str | None = None) -> ListEntry:
     """Put an entity onto a list in the token's scope, as its agency's decision; audited."""
     spec = _list_in_scope(token, list_id)
     entity = _entity(session, identifier)
-    _check_region(token, entity)
+    check_region(token, entity)
     _check_entity_type(spec, entity)
     reason = reason.strip()
     if not reason:
         raise InvalidAction("须写明列入原因", "reason")
     if spec.id == ABNORMAL:
         reason_code = str(_check_abnormal(session, entity, reason_code, year, listed_on, decision_no))
-        reason = _with_year(reason, year) if reason_code == "1" and year else reason
+        reason = with_report_year(reason, year) if reason_code == "1" and year else reason
     return _insert(session, token, request_id, ListEntryIn(
         entity.id, spec.id, regulator_source(token), f"manual:{uuid.uuid4()}", listed_on=listed_on,
         reason=reason, reason_code=reason_code, basis=basis, decision_no=decision_no,
@@ -86,7 +82,7 @@ def flag_entity(session: Session, token: ApiToken, identifier: str, list_id: str
 def remove_listing(session: Session, token: ApiToken, entry_id: int, reason: str, removed_on: date,
                    request_id: str | None = None) -> ListEntry:
     """Remove an active listing on a day, with a reason; an early removal from some lists also hides it."""
-    entry = _entry_in_scope(session, token, entry_id)
+    entry = locked_entry_in_scope(session, token, entry_id)
     _check_removal(entry, removed_on, reason)
     before = entry_view(entry)
     hide = _removed_early(entry, removed_on)
@@ -94,15 +90,15 @@ def remove_listing(session: Session, token: ApiToken, entry_id: int, reason: str
     entry.removed_by, entry.updated_at = agency_name(session, token), utcnow()
     if hide:
         entry.public = False
-    _record(session, token, "list.remove", entry, before, request_id, {"removed": "regulator"})
+    record_entry_change(session, token, "list.remove", entry, before, request_id, {"removed": "regulator"})
     return entry
 
 
 def withdraw_record(session: Session, token: ApiToken, entry_id: int, reason: str,
                     request_id: str | None = None) -> ListEntry:
     """Withdraw a listing the token's agency made: kept for regulators, hidden from the public."""
-    entry = _entry_in_scope(session, token, entry_id)
-    if entry.source != regulator_source(token) and entry.listed_by != agency_name(session, token):
+    entry = locked_entry_in_scope(session, token, entry_id)
+    if not made_by(session, token, entry.source, entry.listed_by):
         raise OutOfScope("只能撤回本机关作出的列入记录")
     if entry.status == "withdrawn":
         raise InvalidAction("该记录已撤回")
@@ -110,7 +106,7 @@ def withdraw_record(session: Session, token: ApiToken, entry_id: int, reason: st
         raise InvalidAction("撤回须写明原因", "reason")
     before = entry_view(entry)
     entry.status, entry.public, entry.updated_at = "withdrawn", False, utcnow()
-    _record(session, token, "list.withdraw", entry, before, request_id, {"withdrawn": "regulator"},
+    record_entry_change(session, token, "list.withdraw", entry, before, request_id, {"withdrawn": "regulator"},
             {"withdrawal_reason": reason.strip()})
     return entry
 
@@ -123,11 +119,11 @@ def entry_in_scope(session: Session, token: ApiToken, entry_id: int) -> ListEntr
     _list_in_scope(token, entry.list_id)
     entity = session.get(Entity, entry.entity_id)
     assert entity is not None  # list_entry.entity_id is a foreign key
-    _check_region(token, entity)
+    check_region(token, entity)
     return entry
 
 
-def _entry_in_scope(session: Session, token: ApiToken, entry_id: int) -> ListEntry:
+def locked_entry_in_scope(session: Session, token: ApiToken, entry_id: int) -> ListEntry:
     """As ``entry_in_scope``, with the row locked (PostgreSQL) so two removals queue."""
     entry = entry_in_scope(session, token, entry_id)
     session.refresh(entry, with_for_update=True)
@@ -162,7 +158,7 @@ def _entity(session: Session, identifier: str) -> Entity:
     return entity
 
 
-def _check_region(token: ApiToken, entity: Entity) -> None:
+def check_region(token: ApiToken, entity: Entity) -> None:
     division = entity.division_code or ""
     if not division.startswith(token.region_prefix):
         raise OutOfScope(f"该主体（行政区划 {division or '未知'}）不在令牌的地区范围（{token.region_prefix}）内")
@@ -202,7 +198,7 @@ def _reason_number(reason_code: str | None) -> int:
     return int(code)
 
 
-def _with_year(reason: str, year: int) -> str:
+def with_report_year(reason: str, year: int) -> str:
     """The reason naming the report year first: the list rules read a manual listing's year from it."""
     match = _YEAR.search(reason)
     return reason if match and int(match.group(1)) == year else f"{year}年度，{reason}"
@@ -238,7 +234,7 @@ def _insert(session: Session, token: ApiToken, request_id: str | None, record: L
     return entry
 
 
-def _record(session: Session, token: ApiToken, action: str, entry: ListEntry, before: dict[str, Any],
+def record_entry_change(session: Session, token: ApiToken, action: str, entry: ListEntry, before: dict[str, Any],
             request_id: str | None, change: dict[str, str], extra: dict[str, Any] | None = None) -> None:
     """Write the changed entry, then its change-log entry and audit event."""
     session.flush()

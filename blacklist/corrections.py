@@ -17,7 +17,8 @@ from sqlalchemy.orm import Session
 
 from blacklist.abnormal import Refused, check_listing, entity_kind
 from blacklist.actions import (
-    ABNORMAL, InvalidAction, NotFound, OutOfScope, _entry_in_scope, _record, _with_year, entry_view,
+    ABNORMAL, InvalidAction, NotFound, OutOfScope, entry_view, locked_entry_in_scope, record_entry_change,
+    with_report_year,
 )
 from blacklist.catalogue import list_by_id
 from blacklist.ownership import made_by
@@ -43,7 +44,7 @@ def correct_listing(session: Session, token: ApiToken, entry_id: int, correction
         _check_abnormal(session, entry, values)
     before = entry_view(entry)
     _apply(entry, values)
-    _record(session, token, "list.correct", entry, before, request_id, {"corrected": "regulator"},
+    record_entry_change(session, token, "list.correct", entry, before, request_id, {"corrected": "regulator"},
             {"correction_reason": reason, "corrected_fields": sorted(values)})
     return entry
 
@@ -52,7 +53,7 @@ def _own_entry(session: Session, token: ApiToken, entry_id: int) -> ListEntry:
     """The entry, locked, when the token covers its list and region and its agency made it; not withdrawn."""
     if not 1 <= entry_id <= MAX_ID:
         raise NotFound(f"未找到列入记录 {entry_id}")
-    entry = _entry_in_scope(session, token, entry_id)
+    entry = locked_entry_in_scope(session, token, entry_id)
     if not made_by(session, token, entry.source, entry.listed_by):
         raise OutOfScope("只能更正本机关作出的列入记录")
     if entry.status == "withdrawn":
@@ -100,7 +101,7 @@ def _check_abnormal(session: Session, entry: ListEntry, values: dict[str, Any]) 
     if mine is None or mine.reason not in (1, 2, 3, 4):
         return  # an entry the rules do not read (no listing day or no reason number)
     if mine.reason == 1 and mine.year is not None and "reason" in values:
-        values["reason"] = _with_year(values["reason"], mine.year)  # the rules read the report year from it
+        values["reason"] = with_report_year(values["reason"], mine.year)  # the rules read the report year from it
     case = values.get("decision_no", mine.case) if mine.reason == 4 else None
     corrected = replace(mine, listed_on=values.get("listed_on", mine.listed_on), case=case)
     # A removed listing is no longer a duplicate of anything: only its own rules apply.

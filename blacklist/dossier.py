@@ -13,7 +13,7 @@ from datetime import date
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
-from blacklist.actions import _check_region
+from blacklist.actions import check_region
 from blacklist.objections import RegulatorObjection, regulator_view
 from blacklist.publicity_load import load_policy
 from blacklist.visibility import FactPublicity, publicity_status
@@ -47,7 +47,7 @@ def get_dossier(session: Session, token: ApiToken, identifier: str, today: date)
     """The full view of the entity with this identifier, when it is in the token's region."""
     profile = get_profile(session, identifier)
     entity = profile.entity
-    _check_region(token, entity)
+    check_region(token, entity)
     facts = list(session.scalars(select(Fact).where(Fact.entity_id == entity.id)
                                  .order_by(Fact.kind, Fact.decided_on.desc(), Fact.id)))
     entries = list(session.scalars(select(ListEntry).where(ListEntry.entity_id == entity.id)

@@ -16,9 +16,10 @@ from typing import Any, Generic, TypeVar
 from sqlalchemy import ColumnElement, Select, and_, func, or_, select, true
 from sqlalchemy.orm import Session
 
-from blacklist.actions import NotFound, OutOfScope, entry_in_scope, regulator_source
+from blacklist.actions import NotFound, OutOfScope, entry_in_scope
 from blacklist.errors import InvalidObjection, ListQueryError
 from blacklist.objection_policy import policy_on
+from blacklist.ownership import made_by, regulator_source
 from credit.workdays import add_working_days
 from blacklist.tokens import agency_name
 from blacklist.visibility import public_facts
@@ -253,8 +254,7 @@ def _owned_by(session: Session, token: ApiToken, objection: Objection) -> bool:
     if objection.agency_id == token.agency_id:
         return True
     target = _target(session, objection.target_type, objection.target_id)
-    return target is not None and (target.source == regulator_source(token)
-                                   or _owner_name(target) == agency_name(session, token))
+    return target is not None and made_by(session, token, target.source, _owner_name(target))
 
 
 def _required(value: str | None, field: str) -> str:

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from blacklist.actions import regulator_source
 from blacklist.tokens import agency_name
 from credit.models import ApiToken
+
+
+def regulator_source(token: ApiToken) -> str:
+    """The source of the entries an agency flags through the API."""
+    return f"regulator:{token.agency_id}"
 
 
 def made_by(session: Session, token: ApiToken, source: str | None, author: str | None) -> bool:

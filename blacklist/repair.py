@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from blacklist.actions import InvalidAction, NotFound, OutOfScope, _check_region
+from blacklist.actions import InvalidAction, NotFound, OutOfScope, check_region
 from blacklist.ownership import made_by
 from blacklist.publicity import Publicity
 from blacklist.publicity_load import load_policy
@@ -84,7 +84,7 @@ def _penalty_in_scope(session: Session, token: ApiToken, fact_id: int) -> tuple[
         raise OutOfScope("只能修复本机关作出的行政处罚")
     entity = session.get(Entity, fact.entity_id)
     assert entity is not None  # fact.entity_id is a foreign key
-    _check_region(token, entity)
+    check_region(token, entity)
     # Every writer of an entity's records (ingest included) locks its row first: two repairs queue here.
     lock_rows(session, "entity", [entity.id])
     session.refresh(fact)  # ingest writes in bulk, past the identity map: read the row as it is now
