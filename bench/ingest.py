@@ -87,7 +87,9 @@ def main(entities: int, runs: int, pg_url: str | None) -> None:
                 print(f"ingest bench: {label} run {run + 1}/{runs}", file=sys.stderr, flush=True)
                 results.setdefault(label, []).append(_spawn(url, str(summary.registry), str(changed)))
             shutil.rmtree(changed.parent)
-    report.write_section("ingest", _render(summary, registry, results))
+            # A full-size run takes half an hour: the section is rewritten after each one, so an
+            # interrupted benchmark keeps the medians of the runs it finished.
+            report.write_section("ingest", _render(summary, registry, results))
 
 
 def write_changed_copy(source: Path, target: Path) -> Path:

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from blacklist.abnormal import Listing, Refused, check_listing, entity_kind, remove
+from blacklist.audit import audit
 from blacklist.catalogue import ListSpec, list_by_id
 from blacklist.errors import BlacklistError
 from blacklist.ownership import made_by, regulator_source
@@ -27,7 +28,7 @@ from credit.changelog import Change, append_changes
 from credit.clock import utcnow
 from credit.db import lock_rows
 from credit.listings import ListEntryIn, apply_list_entries
-from credit.models import ApiToken, AuditEvent, Entity, ListEntry
+from credit.models import ApiToken, Entity, ListEntry
 from credit.profile import entity_by_identifier
 
 ABNORMAL = "abnormal"
@@ -245,7 +246,5 @@ def record_entry_change(session: Session, token: ApiToken, action: str, entry: L
 
 def _audit(session: Session, token: ApiToken, action: str, entry: ListEntry, before: dict[str, Any] | None,
            request_id: str | None, extra: dict[str, Any] | None = None) -> None:
-    session.add(AuditEvent(at=utcnow(), agency_id=token.agency_id, token_id=token.id, action=action,
-                           target_type="list_entry", target_id=str(entry.id), before=before,
-                           after=entry_view(entry) | (extra or {}), request_id=request_id))
-    session.flush()
+    audit(session, action, "list_entry", entry.id, before, entry_view(entry) | (extra or {}), token=token,
+          request_id=request_id)

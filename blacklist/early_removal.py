@@ -16,12 +16,12 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from blacklist.actions import InvalidAction, entry_in_scope, entry_view, remove_listing
+from blacklist.audit import audit
 from blacklist.catalogue import list_by_id
 from blacklist.policy import EarlyRemovalPolicy, RulesPolicy, SeriousPenaltyPolicy, add_years, load_rules_policy
 from blacklist.rules import heavier_penalty
 from blacklist.store import load_batch
-from credit.clock import utcnow
-from credit.models import ApiToken, AuditEvent, ListEntry
+from credit.models import ApiToken, ListEntry
 
 ACTION = "list.early_removal"
 STATUS_NAMES = {"removed": "已移出", "withdrawn": "已撤回"}
@@ -83,7 +83,4 @@ def _check_no_later_penalty(session: Session, entity_id: int, listed_on: date, r
 
 def _audit(session: Session, token: ApiToken, entry: ListEntry, before: dict[str, Any], after: dict[str, Any],
            request_id: str | None) -> None:
-    session.add(AuditEvent(at=utcnow(), agency_id=token.agency_id, token_id=token.id, action=ACTION,
-                           target_type="list_entry", target_id=str(entry.id), before=before, after=after,
-                           request_id=request_id))
-    session.flush()
+    audit(session, ACTION, "list_entry", entry.id, before, after, token=token, request_id=request_id)

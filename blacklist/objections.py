@@ -17,6 +17,7 @@ from sqlalchemy import ColumnElement, Select, and_, func, or_, select, true
 from sqlalchemy.orm import Session
 
 from blacklist.actions import NotFound, OutOfScope, entry_in_scope
+from blacklist.audit import audit
 from blacklist.errors import InvalidObjection, ListQueryError
 from blacklist.objection_policy import policy_on
 from blacklist.ownership import made_by, regulator_source
@@ -25,7 +26,7 @@ from blacklist.tokens import agency_name
 from blacklist.visibility import public_facts
 from credit.clock import utcnow
 from credit.errors import EntityNotFoundError
-from credit.models import TEXT_LENGTH, Agency, ApiToken, AuditEvent, Entity, Fact, ListEntry, Objection
+from credit.models import TEXT_LENGTH, Agency, ApiToken, Entity, Fact, ListEntry, Objection
 from credit.profile import entity_by_identifier
 
 TARGET_TYPES = ("list_entry", "fact")
@@ -285,8 +286,5 @@ def _iso(value: date | None) -> str | None:
 def _audit(session: Session, token: ApiToken | None, action: str, objection: Objection,
            before: dict[str, Any] | None, request_id: str | None) -> None:
     # A submission comes from the public: no agency or token acted.
-    session.add(AuditEvent(at=utcnow(), agency_id=token.agency_id if token else None,
-                           token_id=token.id if token else None, action=action, target_type="objection",
-                           target_id=str(objection.id), before=before, after=objection_view(objection),
-                           request_id=request_id))
-    session.flush()
+    audit(session, action, "objection", objection.id, before, objection_view(objection), token=token,
+          request_id=request_id)

@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from blacklist.actions import InvalidAction, NotFound, OutOfScope, check_region
+from blacklist.audit import audit
 from blacklist.ownership import made_by
 from blacklist.publicity import Publicity
 from blacklist.publicity_load import load_policy
@@ -26,7 +27,7 @@ from blacklist.visibility import penalty_facts, policy_publicity, repairs_by_fac
 from credit.changelog import Change, append_changes
 from credit.clock import utcnow
 from credit.db import lock_rows
-from credit.models import ApiToken, AuditEvent, CreditRepair, Entity, Fact
+from credit.models import ApiToken, CreditRepair, Entity, Fact
 
 # The three conditions of a repair (DOMAIN.md §3), each named when it is not met.
 CONDITIONS = {"corrected": "已纠正失信行为", "obligations_fulfilled": "已履行法定义务",
@@ -145,10 +146,7 @@ def _record(session: Session, token: ApiToken, fact: Fact, repair: CreditRepair,
     """The change-log entry (the index and the change feed follow it) and the audit event."""
     append_changes(session, [Change(fact.entity_id, "fact", "change", {"facts": [
         {"op": "repair", "kind": fact.kind, "source": fact.source, "key": fact.source_key, "repair": repair.id}]})])
-    session.add(AuditEvent(at=utcnow(), agency_id=token.agency_id, token_id=token.id, action="fact.repair",
-                           target_type="fact", target_id=str(fact.id), before=before, after=after,
-                           request_id=request_id))
-    session.flush()
+    audit(session, "fact.repair", "fact", fact.id, before, after, token=token, request_id=request_id)
 
 
 def _iso(day: date | None) -> str | None:

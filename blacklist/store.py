@@ -13,6 +13,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from blacklist.abnormal import Listing, report_year
+from blacklist.audit import audit_event
 from blacklist.policy import load_rules_policy
 from credit.changelog import Change, append_changes
 from credit.clock import utcnow
@@ -247,8 +248,7 @@ def record_notices(session: Session, notices: Sequence[tuple[int, int, date]]) -
 
 def _event(action: str, entry_id: int, before: dict[str, Any] | None, after: dict[str, Any] | None,
            now: datetime) -> AuditEvent:
-    return AuditEvent(at=now, agency_id=RULES_SOURCE, action=action, target_type="list_entry",
-                      target_id=str(entry_id), before=before, after=after)
+    return audit_event(action, "list_entry", entry_id, before, after, agency_id=RULES_SOURCE, at=now)
 
 
 def _first(pattern: re.Pattern[str], text: str | None) -> str | None:

@@ -16,10 +16,11 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
+from blacklist.audit import audit
 from blacklist.catalogue import list_by_id
 from blacklist.errors import BlacklistError, UnknownListError
 from credit.clock import utcnow
-from credit.models import Agency, ApiToken, AuditEvent
+from credit.models import Agency, ApiToken
 
 PREFIX = "gx_"
 # token_urlsafe(32) is 43 characters; bound what we hash so a huge header costs nothing.
@@ -178,5 +179,4 @@ def _iso(value: Any) -> str | None:
 def _audit(session: Session, token: ApiToken, action: str, before: dict[str, Any] | None,
            after: dict[str, Any]) -> None:
     # Issued and revoked from the command line: no token acted, so token_id stays empty.
-    session.add(AuditEvent(at=utcnow(), agency_id=token.agency_id, action=action, target_type="api_token",
-                           target_id=str(token.id), before=before, after=after))
+    audit(session, action, "api_token", token.id, before, after, agency_id=token.agency_id)
