@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import threading
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -23,6 +24,19 @@ from search_index.engine import (
 # Writer tuning for a rebuild: two processes and one segment each, measured best on two cores.
 BULK_OPTIONS = {"procs": 2, "multisegment": True, "limitmb": 256}
 INCREMENTAL_OPTIONS = {"limitmb": 64}
+
+
+def _single_threaded() -> bool:
+    """Whether this process has one OS thread, so that Whoosh's writer may fork its helpers.
+
+    A fork copies only the forking thread: a lock another thread held (pyarrow's and numpy's
+    pools, after an ingest has read a file in this process) stays locked in the child forever,
+    and the rebuild hangs. Where other threads exist the writer works alone instead.
+    """
+    try:
+        return len(os.listdir("/proc/self/task")) == 1
+    except OSError:
+        return False
 
 
 # Keyword and token fields hold each token at most once per document: scored by frequency, a
@@ -133,7 +147,10 @@ class WhooshWriter:
 
     def _current(self) -> Any:
         if self._writer is None:
-            self._writer = self._index.writer(**self._options)
+            options = dict(self._options)
+            if options.get("procs", 1) > 1 and not _single_threaded():
+                options.update(procs=1, multisegment=False)
+            self._writer = self._index.writer(**options)
         return self._writer
 
     def upsert(self, docs: Sequence[IndexDoc]) -> None:

@@ -74,7 +74,10 @@ def test_kill_9_midway_changes_nothing_and_a_rerun_completes(
              "深圳市南山区"] for i in range(ROWS)]
     path = write_rows(tmp_path / "drop/registration.csv", list(REGISTRATION.values()), rows, encoding="gb18030")
     registry = write_registry(tmp_path, [source("samr-reg", "registration", "drop/*.csv", REGISTRATION, encoding="gb18030")])
-    env = {**os.environ, "GONGXIN_DATABASE_URL": db_url, "GONGXIN_SOURCES": str(registry)}
+    # The ingest syncs the search index after it commits: give it this test's own directory, never
+    # the checkout's instance/index.
+    env = {**os.environ, "GONGXIN_DATABASE_URL": db_url, "GONGXIN_SOURCES": str(registry),
+           "GONGXIN_INDEX_DIR": str(tmp_path / "index")}
     command = [sys.executable, "-m", "app.cli", "ingest", "file", "samr-reg", str(path), "--chunk-rows", "500",
                "--parallel-above", parallel_above]
     child = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

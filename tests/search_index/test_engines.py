@@ -329,3 +329,28 @@ def test_threads_share_one_reader(reader: EngineReader) -> None:
     for thread in threads:
         thread.join()
     assert failures == []
+
+
+def test_a_whoosh_bulk_write_never_forks_beside_other_threads(tmp_path: Path) -> None:
+    # A fork copies only the calling thread; a lock another thread held stays locked in the
+    # child. With another thread alive the bulk writer works alone, and its documents arrive.
+    from whoosh.multiproc import MpWriter
+
+    engine = get_engine("whoosh")
+    engine.create(tmp_path / "idx")
+    release = threading.Event()
+    other = threading.Thread(target=release.wait)
+    other.start()
+    try:
+        writer = engine.writer(tmp_path / "idx", bulk=True)
+        writer.upsert([make_doc(1, "深圳市线程测试科技有限公司")])
+        assert not isinstance(writer._current(), MpWriter)
+        writer.commit()
+    finally:
+        release.set()
+        other.join()
+    reader = engine.reader(tmp_path / "idx")
+    try:
+        assert reader.count() == 1
+    finally:
+        reader.close()
