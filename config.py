@@ -41,6 +41,10 @@ class Settings:
     # public request, and the stricter one for submitting objections (app/ratelimit.py).
     rate_limit: str = "120/minute"
     objection_rate_limit: str = "5/hour"
+    # Where the limits count: "memory://" (this process only) or "redis://host:port/db", shared by
+    # every process and node on that Redis whose key prefix is the same.
+    rate_limit_storage: str = "memory://"
+    rate_limit_prefix: str = "gongxin"
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     def with_overrides(self, **changes: Any) -> "Settings":
@@ -60,4 +64,6 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         scheduler=_flag(env.get("GONGXIN_SCHEDULER"), base.scheduler),
         rate_limit=env.get("GONGXIN_RATE_LIMIT", base.rate_limit),
         objection_rate_limit=env.get("GONGXIN_OBJECTION_RATE_LIMIT", base.objection_rate_limit),
+        rate_limit_storage=env.get("GONGXIN_RATE_LIMIT_STORAGE", base.rate_limit_storage),
+        rate_limit_prefix=env.get("GONGXIN_RATE_LIMIT_PREFIX", base.rate_limit_prefix),
     )

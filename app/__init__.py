@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from app import errors, health, regulator, search, store
+from app import errors, health, openapi, regulator, search, store
 from app import pages, ratelimit, security
 from app import regulator_records as _regulator_records  # noqa: F401  (registers its routes on regulator.bp)
 from app.api import bp as api_bp
@@ -27,5 +27,6 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(health.bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(regulator.bp)
+    app.register_blueprint(openapi.bp)
     pages.init_app(app)
     return app

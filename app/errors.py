@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask, Response, jsonify
+from marshmallow import Schema, fields
 from werkzeug.exceptions import HTTPException
 
 from app.ratelimit import RateLimited
@@ -14,9 +15,26 @@ from credit.errors import EntityNotFoundError, MalformedIdentifierError
 from search_index.errors import IndexBusy, IndexMismatch, IndexMissing, QueryError
 
 
+class ErrorDetailSchema(Schema):
+    """What went wrong: a stable code for programs, a message in Chinese for people, the field at fault (422)."""
+
+    code = fields.String(required=True)
+    message = fields.String(required=True)
+    field = fields.String(metadata={"description": "the body field or argument at fault, when there is one"})
+
+
+class ErrorSchema(Schema):
+    """The JSON error body of every API error: ``{"error": {"code": …, "message": …}}``."""
+
+    error = fields.Nested(ErrorDetailSchema, required=True)
+
+
+_error = ErrorSchema()
+
+
 def error_response(status: int, code: str, message: str) -> tuple[Response, int]:
     """The JSON error body every endpoint uses."""
-    return jsonify({"error": {"code": code, "message": message}}), status
+    return jsonify(_error.dump({"error": {"code": code, "message": message}})), status
 
 
 def init_app(app: Flask) -> None:
@@ -54,7 +72,10 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException) -> tuple[Response, int]:
         code = (exc.name or "error").lower().replace(" ", "_")
-        return error_response(exc.code or 500, code, exc.description or "")
+        response, status = error_response(exc.code or 500, code, exc.description or "")
+        # Keep what the exception says beyond its HTML body: Allow on a 405 (RFC 9110), Retry-After, …
+        response.headers.extend((name, value) for name, value in exc.get_headers() if name.lower() != "content-type")
+        return response, status
 
 
 def _init_regulator(app: Flask) -> None:
@@ -104,4 +125,4 @@ def _field_error(code: str, message: str, field: str | None) -> tuple[Response, 
     error: dict[str, str] = {"code": code, "message": message}
     if field:
         error["field"] = field
-    return jsonify({"error": error}), 422
+    return jsonify(_error.dump({"error": error})), 422

@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import Blueprint, current_app, jsonify
 from flask.typing import ResponseReturnValue
+from marshmallow import Schema, fields
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -16,6 +17,68 @@ from ingest.history import last_runs_query
 from search_index.errors import SearchError
 
 bp = Blueprint("health", __name__)
+UTC_ISO = {"description": "ISO 8601, UTC"}
+
+
+class StoreStatusSchema(Schema):
+    """Whether the store answers, which database it is, and its schema version (``error`` when unreachable)."""
+
+    reachable = fields.Boolean(required=True)
+    dialect = fields.String(required=True)
+    schema = fields.String(allow_none=True, metadata={"description": "alembic revision; null before migration"})
+    error = fields.String(metadata={"description": "the error's class name"})
+
+
+class IndexStatusSchema(Schema):
+    """This node's search index: engine, size, build time, and how many changes it is behind the store."""
+
+    dir = fields.String(required=True)
+    engine = fields.String(required=True)
+    present = fields.Boolean(required=True)
+    documents = fields.Integer()
+    last_seq = fields.Integer()
+    built_at = fields.String()
+    behind = fields.Integer(metadata={"description": "changes in the store's log not yet in the index"})
+    error = fields.String()
+
+
+class RunCountsSchema(Schema):
+    """Rows of one ingest run, by what became of them."""
+
+    read = fields.Integer(required=True)
+    new = fields.Integer(required=True)
+    updated = fields.Integer(required=True)
+    unchanged = fields.Integer(required=True)
+    withdrawn = fields.Integer(required=True)
+    rejected = fields.Integer(required=True)
+    unresolved = fields.Integer(required=True)
+    resolved = fields.Integer(required=True)
+
+
+class SourceRunSchema(Schema):
+    """The latest run of one source."""
+
+    source = fields.String(required=True)
+    status = fields.String(required=True)
+    run_id = fields.Integer(required=True)
+    started_at = fields.String(required=True, metadata=UTC_ISO)
+    finished_at = fields.String(required=True, allow_none=True, metadata=UTC_ISO)
+    file = fields.String(required=True)
+    error = fields.String(required=True, allow_none=True)
+    counts = fields.Nested(RunCountsSchema, required=True)
+
+
+class HealthSchema(Schema):
+    """``/healthz``: the same body with 200 (healthy) and 503 (unhealthy)."""
+
+    store = fields.Nested(StoreStatusSchema, required=True)
+    schema_head = fields.String(required=True, allow_none=True)
+    index = fields.Nested(IndexStatusSchema, required=True)
+    sources = fields.List(fields.Nested(SourceRunSchema), required=True)
+    status = fields.String(required=True, metadata={"enum": ["ok", "unhealthy"]})
+
+
+_health = HealthSchema()
 
 
 @bp.get("/healthz")
@@ -27,7 +90,7 @@ def healthz() -> ResponseReturnValue:
     body["sources"] = _sources() if body["store"]["reachable"] and body["store"]["schema"] else []
     healthy = body["store"]["reachable"] and body["store"]["schema"] == body["schema_head"]
     body["status"] = "ok" if healthy else "unhealthy"
-    return jsonify(body), 200 if healthy else 503
+    return jsonify(_health.dump(body)), 200 if healthy else 503
 
 
 def _store_status() -> dict[str, Any]:

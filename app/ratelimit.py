@@ -1,118 +1,113 @@
-"""Per-address rate limits on the public API (DESIGN.md, "Security stance": public reads are rate-limited).
+"""Per-address rate limits on the public API and pages, with flask-limiter (DESIGN.md, "Security stance").
 
-Every request under ``/api/v1/`` counts against its client address, except the regulator API
-(``/api/v1/regulator/…``), whose callers are authenticated by token. Submitting an objection counts
-against its own, stricter limit instead. Over a limit the answer is 429 with ``Retry-After``.
+What counts: every request to a public page (the ``pages`` blueprint) or under ``/api/v1/``
+counts against one allowance per client address (``GONGXIN_RATE_LIMIT``, default
+``120/minute``), shared by all those endpoints. Submitting an objection counts against its own,
+stricter allowance instead (``GONGXIN_OBJECTION_RATE_LIMIT``, default ``5/hour``). Not limited:
+the regulator API (``/api/v1/regulator…``, whose callers hold a token), ``/healthz``,
+``/static`` and URLs that match no route. A limit written ``off`` is not applied. Over a limit
+the answer is 429 with ``Retry-After``: the JSON error of ``app.errors`` for the API, a Chinese
+page for the pages.
 
-The algorithm is GCRA, a token bucket kept as one number per address (the theoretical arrival
-time): N requests may come at once, then one more every period/N. Memory is bounded: addresses
-whose allowance is whole again are forgotten, and beyond ``MAX_KEYS`` the least recently seen go.
+The algorithm is limits' sliding window counter: a window's count plus the previous window's,
+weighted by how much of it still overlaps, so that no burst at a window's edge doubles the
+allowance; ``Retry-After`` is worked out from the same counts (``retry_after``).
 
-Counts live in this process only: with several worker processes or web nodes each keeps its own,
-so a client may get up to that many times the limit. A shared store (Redis, say) is the next step.
+Storage (``GONGXIN_RATE_LIMIT_STORAGE``): ``memory://`` by default, counts kept in this process
+only, so with several workers or nodes a client may get up to that many times its allowance;
+``redis://host:port/db`` shares the counts between every process and node that uses the same
+Redis and prefix (``GONGXIN_RATE_LIMIT_PREFIX``). While Redis cannot be reached, each process
+counts in its own memory and tries Redis again, less and less often, instead of failing requests.
 
-The client address is ``request.remote_addr``; ``X-Forwarded-For`` is never read, since any client
-can write it. Behind a reverse proxy, the deployment wraps the app in werkzeug's ``ProxyFix`` with
-the number of trusted hops, which sets ``remote_addr`` from the proxy's header.
+Memory is bounded: in memory there are two counters per address and allowance (this window and
+the previous), each dropped when it expires, and beyond ``MAX_KEYS`` counters those nearest to
+expiry go first (their addresses start afresh). In Redis every counter carries a TTL; while
+Redis is down, the fallback counts in limits' plain memory storage, which only expires them.
+
+The client address is ``request.remote_addr``, an IPv6 address counting by its /64 (a host
+usually holds a whole /64). ``X-Forwarded-For`` is never read, since any client can write it.
+Behind a reverse proxy, the deployment wraps the app in werkzeug's ``ProxyFix`` with the number
+of trusted hops, which sets ``remote_addr`` from the proxy's header.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import math
-import re
-import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
+from urllib.parse import urlsplit
 
-from flask import Flask, current_app, request
+from flask import Flask, current_app, make_response, request
+from flask.typing import ResponseReturnValue
+from flask_limiter import ApplicationLimit, Limiter, RateLimitExceeded, RequestLimit
+from limits import RateLimitItem, parse_many
+from limits.storage import MemoryStorage
 
 from config import Settings
 
-Clock = Callable[[], float]  # seconds, monotonic
 MAX_KEYS = 100_000
 PUBLIC_PREFIX = "/api/v1/"
 REGULATOR_PREFIX = "/api/v1/regulator"
+PAGES = "pages"
 STRICT_ENDPOINTS = frozenset({"api.submit_objection"})
-UNITS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
-_RATE = re.compile(r"(\d+)\s*/\s*(\d*)\s*(second|minute|hour|day)s?")
+PUBLIC, OBJECTIONS = "public", "objections"
+MEMORY_URI = "gongxin-memory://"  # BoundedMemoryStorage
+REDIS_SCHEMES = frozenset({"redis", "rediss", "redis+unix"})
+# A Redis that hangs must not hang every request: give up quickly and count in memory meanwhile.
+REDIS_OPTIONS = {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}
 _OFF = frozenset({"", "0", "off", "none", "false", "no"})
 _KEY = "gongxin.ratelimit"
-_NS = 1_000_000_000
-
-
-@dataclass(frozen=True)
-class Rate:
-    """At most ``count`` requests per ``period`` seconds."""
-
-    count: int
-    period: int
 
 
 class RateLimited(Exception):
-    """A client went over a limit; ``retry_after`` is the whole seconds until its next request may pass."""
+    """A client went over a limit; ``retry_after`` is the whole seconds until its next request may pass.
+
+    ``app.errors`` maps it to the API's JSON 429.
+    """
 
     def __init__(self, retry_after: int) -> None:
         super().__init__(f"retry after {retry_after} s")
         self.retry_after = retry_after
 
 
-def parse_rate(text: str) -> Rate | None:
-    """Read ``"120/minute"``, ``"5/hour"`` or ``"30/10minutes"``; ``"off"`` (or ``0``, or empty) is no limit."""
+class BoundedMemoryStorage(MemoryStorage):
+    """limits' memory storage with at most ``max_keys`` counters: when full, those nearest to expiry go."""
+
+    STORAGE_SCHEME = ["gongxin-memory"]  # how limits' storage_from_string finds it
+
+    def __init__(self, uri: str | None = None, max_keys: int = MAX_KEYS, **options: str) -> None:
+        super().__init__(uri, **options)
+        self.max_keys = max_keys
+
+    def incr(self, key: str, expiry: float, amount: int = 1) -> int:
+        """Count as limits does, first making room when this is a new counter and the storage is full."""
+        if key not in self.storage and len(self.storage) >= self.max_keys:
+            self._evict()
+        return super().incr(key, expiry, amount)
+
+    def _evict(self) -> None:
+        # Sorted by expiry the expired come first; dropping at least a tenth pays for the sort.
+        now = time.time()
+        by_expiry = sorted(list(self.expirations.items()), key=lambda item: item[1])
+        expired = sum(1 for _, at in by_expiry if at <= now)
+        for key, _ in by_expiry[: max(1, self.max_keys // 10, expired)]:
+            self.clear(key)
+
+
+def parse_rate(text: str, variable: str = "GONGXIN_RATE_LIMIT") -> list[RateLimitItem]:
+    """Read ``"120/minute"``, ``"5/hour"``, ``"30/10 minutes"`` or several joined by ``;``; ``off`` is none."""
     cleaned = text.strip().lower()
     if cleaned in _OFF:
-        return None
-    match = _RATE.fullmatch(cleaned)
-    if match is None or int(match.group(1)) < 1 or int(match.group(2) or 1) < 1:
-        raise ValueError(f"rate limit {text!r}: write N/unit (second, minute, hour, day), e.g. 120/minute, or off")
-    return Rate(int(match.group(1)), int(match.group(2) or 1) * UNITS[match.group(3)])
-
-
-class RateLimiter:
-    """GCRA limiter over string keys; thread-safe, with bounded memory."""
-
-    def __init__(self, rate: Rate, clock: Clock = time.monotonic, max_keys: int = MAX_KEYS) -> None:
-        self.rate, self._clock, self._max_keys = rate, clock, max_keys
-        # Integer nanoseconds: with floats, N × (period / N) can exceed the period and refuse the Nth request.
-        self._period = rate.period * _NS
-        self._interval = self._period // rate.count
-        self._arrival: OrderedDict[str, int] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def hit(self, key: str) -> float:
-        """Count one request of ``key``: 0 when it may pass, else the seconds until it would."""
-        with self._lock:
-            now = int(self._clock() * _NS)
-            arrival = max(self._arrival.get(key, now), now) + self._interval
-            wait = arrival - self._period - now
-            if wait > 0:
-                return wait / _NS
-            self._arrival[key] = arrival
-            self._arrival.move_to_end(key)
-            self._evict(now)
-            return 0.0
-
-    def __len__(self) -> int:
-        return len(self._arrival)
-
-    def _evict(self, now: int) -> None:
-        # Least recently seen first. A key whose arrival time has passed has its whole allowance back,
-        # so forgetting it changes nothing; past max_keys the coldest goes even so (it starts afresh).
-        while self._arrival:
-            key, arrival = next(iter(self._arrival.items()))
-            if arrival > now and len(self._arrival) <= self._max_keys:
-                return
-            del self._arrival[key]
-
-
-@dataclass(frozen=True)
-class Limits:
-    """One app's limiters; None where a limit is off."""
-
-    public: RateLimiter | None
-    objections: RateLimiter | None
+        return []
+    try:
+        items = parse_many(cleaned)
+    except ValueError as exc:
+        raise ValueError(f"{variable}={text!r}: write N/unit (second, minute, hour, day), e.g. 120/minute, "
+                         "or off") from exc
+    if any(item.amount < 1 for item in items):
+        raise ValueError(f"{variable}={text!r}: write N/unit with N at least 1, e.g. 120/minute, or off")
+    return items
 
 
 def client_key(address: str | None) -> str:
@@ -128,34 +123,83 @@ def client_key(address: str | None) -> str:
     return str(ip)
 
 
-def init_app(app: Flask, settings: Settings, clock: Clock = time.monotonic) -> None:
-    """Build the app's limiters from its settings and check each request; called again, it replaces them.
-
-    Tests call it again with a clock of their own to move time without sleeping.
-    """
-    first = _KEY not in app.extensions
-    app.extensions[_KEY] = Limits(_limiter(settings.rate_limit, clock), _limiter(settings.objection_rate_limit, clock))
-    if first:
-        app.before_request(_check)
-
-
-def _limiter(setting: str, clock: Clock) -> RateLimiter | None:
-    rate = parse_rate(setting)
-    return None if rate is None else RateLimiter(rate, clock)
-
-
-def _check() -> None:
-    """Count this request against its limit; RateLimited when it is over."""
-    limiter = _limiter_for_request(current_app.extensions[_KEY])
-    if limiter is None:
-        return
-    wait = limiter.hit(client_key(request.remote_addr))
-    if wait > 0:
-        raise RateLimited(max(1, math.ceil(wait)))
-
-
-def _limiter_for_request(limits: Limits) -> RateLimiter | None:
+def limit_scope() -> str | None:
+    """Which allowance this request counts against: ``public``, ``objections``, or None (not limited)."""
+    if request.endpoint in STRICT_ENDPOINTS:
+        return OBJECTIONS
     path = request.path
-    if not path.startswith(PUBLIC_PREFIX) or path == REGULATOR_PREFIX or path.startswith(REGULATOR_PREFIX + "/"):
-        return None
-    return limits.objections if request.endpoint in STRICT_ENDPOINTS else limits.public
+    regulator = path == REGULATOR_PREFIX or path.startswith(REGULATOR_PREFIX + "/")
+    if request.blueprint == PAGES or (path.startswith(PUBLIC_PREFIX) and not regulator):
+        return PUBLIC
+    return None
+
+
+def retry_after(amount: int, period: float, window: tuple[int, float, int, float]) -> int:
+    """Whole seconds until a sliding window counter lets one more request in.
+
+    ``window`` is what limits' storages report: (previous count, seconds the previous window
+    still weighs, current count, seconds the current counter lives). The weighted count is
+    ``floor(previous × its weight / period) + current``, and a request passes while it is below
+    ``amount``: wait for the previous window's weight to fall far enough, or, when the current
+    window alone is full, for it to become the previous one and fall in its turn.
+    """
+    previous, previous_ttl, current, current_ttl = window
+    if current >= amount:
+        wait = current_ttl - amount * period / current
+    elif previous:
+        wait = previous_ttl - (amount - current) * period / previous
+    else:
+        wait = 0.0
+    return max(1, math.floor(wait) + 1)
+
+
+def init_app(app: Flask, settings: Settings) -> Limiter:
+    """Limit the app's public requests as its settings say; a bad limit or storage fails here, at startup."""
+    uri, options = storage_settings(settings)
+    wanted = ((settings.rate_limit, "GONGXIN_RATE_LIMIT", PUBLIC),
+              (settings.objection_rate_limit, "GONGXIN_OBJECTION_RATE_LIMIT", OBJECTIONS))
+    limits = [ApplicationLimit(text.strip().lower(), scope=scope, exempt_when=_outside(scope))
+              for text, variable, scope in wanted if parse_rate(text, variable)]
+    limiter = Limiter(lambda: client_key(request.remote_addr), application_limits=limits,
+                      strategy="sliding-window-counter", storage_uri=uri, storage_options=options,
+                      in_memory_fallback_enabled=uri != MEMORY_URI, headers_enabled=False)
+    limiter.init_app(app)
+    app.extensions[_KEY] = limiter
+    app.register_error_handler(RateLimitExceeded, _too_many_requests)
+    return limiter
+
+
+def storage_settings(settings: Settings) -> tuple[str, dict[str, str | int | float]]:
+    """The limits storage URI and options: bounded memory, or Redis with the deployment's key prefix."""
+    uri = settings.rate_limit_storage.strip() or "memory://"
+    scheme = urlsplit(uri).scheme
+    if scheme == "memory":
+        return MEMORY_URI, {"max_keys": MAX_KEYS}
+    if scheme in REDIS_SCHEMES:
+        return uri, {"key_prefix": settings.rate_limit_prefix, **REDIS_OPTIONS}
+    raise ValueError(f"GONGXIN_RATE_LIMIT_STORAGE={uri!r}: write memory:// or redis://host:port/db")
+
+
+def _outside(scope: str) -> Callable[[], bool]:
+    """Whether a request is exempt from the allowance of ``scope``: it counts against another, or none."""
+    return lambda: limit_scope() != scope
+
+
+def _too_many_requests(exc: RateLimitExceeded) -> ResponseReturnValue:
+    """429 with Retry-After: a Chinese page for the pages, else the API's JSON error (``app.errors``)."""
+    wait = _wait(current_app.extensions[_KEY].current_limit)
+    if request.blueprint != PAGES:
+        return current_app.handle_user_exception(RateLimited(wait))  # the one mapping to the JSON 429
+    from app.pages.errors import error_page  # not at the top: app.errors imports this module
+
+    response = make_response(error_page(429, "请求过于频繁", f"您的请求过于频繁，请 {wait} 秒后再试。"))
+    response.headers["Retry-After"] = str(wait)
+    return response
+
+
+def _wait(breached: RequestLimit | None) -> int:
+    if breached is None:
+        return 1
+    item = breached.limit
+    window = breached.limiter.storage.get_sliding_window(breached.key, item.get_expiry())  # type: ignore[attr-defined]
+    return retry_after(item.amount, item.get_expiry(), window)

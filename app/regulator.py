@@ -18,9 +18,11 @@ from flask.typing import ResponseReturnValue
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
+from werkzeug.routing import IntegerConverter
 
 from app import store
 from app.jobs import beijing_today
+from app.jsonfields import UtcDateTime
 from blacklist.actions import entry_in_scope, flag_entity, remove_listing, withdraw_record
 from blacklist.early_removal import apply_early_removal
 from blacklist.objections import DECISIONS, answer_objection, objections_to_answer, regulator_view
@@ -33,6 +35,22 @@ T = TypeVar("T")
 # A client's request id is logged and stored (64 characters): plain characters only, else a new one.
 REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}\Z")
 MAX_BODY_BYTES = 64 * 1024
+
+
+class RecordIdConverter(IntegerConverter):
+    """A record id in a path (``<record_id:entry_id>``): 1 to 18 digits.
+
+    Ids are BIGINT, and a larger number would fail the query (a 500). Bounding the digits keeps
+    such a path from matching any route: a 404 whatever the method (werkzeug checks a ``max``
+    argument only after the path matched, and then answers 405 to the other rules' methods).
+    """
+
+    regex = r"\d{1,18}"
+    maximum = 10**18 - 1
+
+
+ID = "record_id"
+bp.record_once(lambda state: state.app.url_map.converters.setdefault(ID, RecordIdConverter))
 
 
 class InvalidBody(Exception):
@@ -119,18 +137,18 @@ class EntryOut(Schema):
 
     id = fields.Integer()
     list = fields.String(attribute="list_id")
-    uscc = fields.String()
+    uscc = fields.String(allow_none=True)
     name = fields.String()
-    reason = fields.String()
-    reason_code = fields.String()
-    basis = fields.String()
-    decision_no = fields.String()
-    listed_on = fields.Date()
-    listed_by = fields.String()
-    due_expiry = fields.Date()
-    removed_on = fields.Date()
-    removal_reason = fields.String()
-    removed_by = fields.String()
+    reason = fields.String(allow_none=True)
+    reason_code = fields.String(allow_none=True)
+    basis = fields.String(allow_none=True)
+    decision_no = fields.String(allow_none=True)
+    listed_on = fields.Date(allow_none=True)
+    listed_by = fields.String(allow_none=True)
+    due_expiry = fields.Date(allow_none=True)
+    removed_on = fields.Date(allow_none=True)
+    removal_reason = fields.String(allow_none=True)
+    removed_by = fields.String(allow_none=True)
     status = fields.String()
     public = fields.Boolean()
 
@@ -150,23 +168,30 @@ class ObjectionOut(Schema):
     """An objection as the regulator answering it sees it: the objector's text and contact included."""
 
     id = fields.Integer()
-    uscc = fields.String()
+    uscc = fields.String(allow_none=True)
     name = fields.String()
     target_type = fields.String()
-    target_id = fields.Integer()
-    agency_id = fields.String()
+    target_id = fields.Integer(allow_none=True)
+    agency_id = fields.String(allow_none=True)
     text = fields.String()
-    contact = fields.String()
+    contact = fields.String(allow_none=True)
     status = fields.String()
-    submitted_at = fields.DateTime()
-    answer_due = fields.Date()
-    check_due = fields.Date()
+    submitted_at = UtcDateTime()
+    answer_due = fields.Date(allow_none=True)
+    check_due = fields.Date(allow_none=True)
     overdue = fields.Boolean()
-    answered_at = fields.DateTime()
-    answer = fields.String()
+    answered_at = UtcDateTime(allow_none=True)
+    answer = fields.String(allow_none=True)
 
 
-_answer, _objection_out = AnswerBody(), ObjectionOut()
+class ObjectionOutPage(Schema):
+    """The objections a token may answer, and how many there are in all."""
+
+    total = fields.Integer()
+    items = fields.List(fields.Nested(ObjectionOut))
+
+
+_answer, _objection_out, _objection_page = AnswerBody(), ObjectionOut(), ObjectionOutPage()
 
 
 @bp.before_request
@@ -195,27 +220,27 @@ def flag() -> ResponseReturnValue:
     return dump_entry(entry), 201, {"Location": url_for("regulator.listing", entry_id=entry.id)}
 
 
-@bp.get("/listings/<int:entry_id>")
+@bp.get(f"/listings/<{ID}:entry_id>")
 def listing(entry_id: int) -> ResponseReturnValue:
     """One entry in the token's scope, withdrawn and hidden ones included."""
     return dump_entry(entry_in_scope(store.session(), current_token(), entry_id))
 
 
-@bp.post("/listings/<int:entry_id>/removal")
+@bp.post(f"/listings/<{ID}:entry_id>/removal")
 def removal(entry_id: int) -> ResponseReturnValue:
     """Remove a listing, with the reason and the day."""
     body = load_json_body(_removal)
     return dump_entry(in_unit(lambda s: remove_listing(s, current_token(), entry_id, request_id=g.request_id, **body)))
 
 
-@bp.post("/listings/<int:entry_id>/withdrawal")
+@bp.post(f"/listings/<{ID}:entry_id>/withdrawal")
 def withdrawal(entry_id: int) -> ResponseReturnValue:
     """Withdraw a listing the token's agency made (kept for regulators, hidden from the public)."""
     body = load_json_body(_withdrawal)
     return dump_entry(in_unit(lambda s: withdraw_record(s, current_token(), entry_id, request_id=g.request_id, **body)))
 
 
-@bp.post("/listings/<int:entry_id>/early-removal")
+@bp.post(f"/listings/<{ID}:entry_id>/early-removal")
 def early_removal(entry_id: int) -> ResponseReturnValue:
     """Remove a serious listing early on the entity's application; the public no longer sees it."""
     body = load_json_body(_early_removal)
@@ -228,10 +253,11 @@ def objections() -> ResponseReturnValue:
     """The objections the token may answer (``status`` open, answered or all), the earliest due first."""
     status = request.args.get("status", "open")
     page = objections_to_answer(store.session(), current_token(), status, today=beijing_today())
-    return {"total": page.total, "items": _objection_out.dump(page.items, many=True)}
+    body: dict[str, Any] = _objection_page.dump(page)
+    return body
 
 
-@bp.post("/objections/<int:objection_id>/answer")
+@bp.post(f"/objections/<{ID}:objection_id>/answer")
 def answer(objection_id: int) -> ResponseReturnValue:
     """Answer an objection; accepting one does not remove the listing (the removal endpoint does)."""
     body = load_json_body(_answer)

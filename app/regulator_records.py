@@ -17,7 +17,10 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from app import store
 from app.api.schemas import FactSchema, ProfileSchema, profile_view
 from app.jobs import beijing_today
-from app.regulator import EntryOut, ObjectionOut, dump_entry, in_unit, not_future, current_token, bp, load_json_body
+from app.jsonfields import UtcDateTime
+from app.regulator import (
+    ID, EntryOut, ObjectionOut, bp, current_token, dump_entry, in_unit, load_json_body, not_future,
+)
 from blacklist.corrections import LABELS, correct_listing
 from blacklist.dossier import Dossier, get_dossier
 from blacklist.repair import CONDITIONS, DECISION_NO_LENGTH, repair_penalty
@@ -70,11 +73,11 @@ class PublicityOut(Schema):
     """Whether the public sees a fact today, until when, from when it may be repaired, and why."""
 
     public = fields.Boolean()
-    public_until = fields.Date()
-    repair_from = fields.Date()
+    public_until = fields.Date(allow_none=True)
+    repair_from = fields.Date(allow_none=True)
     reason = fields.String()
-    regime = fields.String()
-    legal_basis = fields.String()
+    regime = fields.String(allow_none=True)
+    legal_basis = fields.String(allow_none=True)
 
 
 class RepairOut(Schema):
@@ -89,8 +92,8 @@ class RepairOut(Schema):
     decided_by = fields.String()
     agency_id = fields.String()
     conditions = fields.Dict(keys=fields.String(), values=fields.Boolean())
-    created_at = fields.DateTime(metadata={"description": "UTC"})
-    request_id = fields.String()
+    created_at = UtcDateTime(metadata={"description": "UTC"})
+    request_id = fields.String(allow_none=True)
 
 
 class RepairedOut(RepairOut):
@@ -104,7 +107,7 @@ class RegulatorFactOut(FactSchema):
 
     id = fields.Integer()
     status = fields.String()
-    withdrawn_at = fields.DateTime()
+    withdrawn_at = UtcDateTime(allow_none=True)
     publicity = fields.Nested(PublicityOut)
     repair = fields.Nested(RepairOut, allow_none=True)
 
@@ -113,23 +116,24 @@ class AuditOut(Schema):
     """An audit event about one of the entity's records."""
 
     id = fields.Integer()
-    at = fields.DateTime(metadata={"description": "UTC"})
-    agency_id = fields.String()
-    token_id = fields.Integer()
+    at = UtcDateTime(metadata={"description": "UTC"})
+    agency_id = fields.String(allow_none=True)
+    token_id = fields.Integer(allow_none=True)
     action = fields.String()
     target_type = fields.String()
     target_id = fields.String()
-    before = fields.Dict()
-    after = fields.Dict()
-    request_id = fields.String()
+    before = fields.Dict(allow_none=True)
+    after = fields.Dict(allow_none=True)
+    request_id = fields.String(allow_none=True)
 
 
 class DossierOut(ProfileSchema):
     """The public profile's shape with everything it hides: for regulators only."""
 
-    risk_class = fields.String()
+    risk_class = fields.String(allow_none=True)
     as_of = fields.Date()
-    lists = fields.List(fields.Nested(EntryOut))
+    # The entity's USCC and name are the profile's own; its entries do not repeat them.
+    lists = fields.List(fields.Nested(EntryOut(exclude=("uscc", "name"))))
     facts = fields.List(fields.Nested(RegulatorFactOut))
     repairs = fields.List(fields.Nested(RepairOut))
     # The objector's contact stays with the answering endpoint (GET /objections).
@@ -141,7 +145,7 @@ _repair, _correction, _repaired, _dossier = RepairBody(), CorrectionBody(), Repa
 assert set(ConditionsBody().fields) == set(CONDITIONS)  # the body names every condition the domain checks
 
 
-@bp.post("/penalties/<int:fact_id>/repair")
+@bp.post(f"/penalties/<{ID}:fact_id>/repair")
 def repair(fact_id: int) -> ResponseReturnValue:
     """Repair a penalty the token's agency decided: it leaves every public view at once."""
     body = load_json_body(_repair)
@@ -149,7 +153,7 @@ def repair(fact_id: int) -> ResponseReturnValue:
     return _repaired.dump(_with_publicity(made)), 201
 
 
-@bp.patch("/listings/<int:entry_id>")
+@bp.patch(f"/listings/<{ID}:entry_id>")
 def correct(entry_id: int) -> ResponseReturnValue:
     """Correct the reason, basis, decision number or listing day of a listing the token's agency made."""
     body = load_json_body(_correction)

@@ -61,16 +61,22 @@ class ListSpecSchema(Schema):
     measures = fields.List(fields.String())
 
 
+class CatalogueSchema(Schema):
+    """The catalogue: every list."""
+
+    items = fields.List(fields.Nested(ListSpecSchema))
+
+
 class EntrySchema(Schema):
     """One entry: the allowlist of public fields."""
 
-    uscc = fields.String()
+    uscc = fields.String(allow_none=True)
     name = fields.String()
-    reason = fields.String()
-    listed_on = fields.Date()
-    listed_by = fields.String()
-    removed_on = fields.Date()
-    removal_reason = fields.String()
+    reason = fields.String(allow_none=True)
+    listed_on = fields.Date(allow_none=True)
+    listed_by = fields.String(allow_none=True)
+    removed_on = fields.Date(allow_none=True)
+    removal_reason = fields.String(allow_none=True)
 
 
 class EntryPageSchema(Schema):
@@ -95,7 +101,7 @@ class ListQuery:
     encoding: str
 
 
-_args, _spec, _page = ListArgs(), ListSpecSchema(), EntryPageSchema()
+_args, _catalogue, _page = ListArgs(), CatalogueSchema(), EntryPageSchema()
 
 
 def parse_list_args(args: Any) -> ListQuery:
@@ -110,7 +116,8 @@ def parse_list_args(args: Any) -> ListQuery:
 @bp.get("/lists")
 def lists() -> ResponseReturnValue:
     """The catalogue: every list with its owner, legal basis, term, removal rules and measures."""
-    return {"items": _spec.dump(default_catalogue().lists, many=True)}
+    body: dict[str, Any] = _catalogue.dump({"items": default_catalogue().lists})
+    return body
 
 
 @bp.get("/lists/<list_id>")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import url_for
 from flask.typing import ResponseReturnValue
 from marshmallow import Schema, fields, validate
@@ -9,6 +11,7 @@ from marshmallow import Schema, fields, validate
 from app import store
 from app.api import bp
 from app.jobs import beijing_today
+from app.jsonfields import UtcDateTime
 from app.regulator import load_json_body
 from blacklist.objections import (
     CONTACT_LENGTH, MAX_ID, TARGET_TYPES, entity_for, objections_for, public_view, submit_objection,
@@ -30,17 +33,30 @@ class PublicObjectionSchema(Schema):
 
     id = fields.Integer()
     target_type = fields.String()
-    target_id = fields.Integer()
+    target_id = fields.Integer(allow_none=True)
     status = fields.String(metadata={"description": "open | accepted | refused"})
-    submitted_at = fields.DateTime(metadata={"description": "UTC"})
-    answer_due = fields.Date()
-    check_due = fields.Date()
+    submitted_at = UtcDateTime(metadata={"description": "UTC"})
+    answer_due = fields.Date(allow_none=True)
+    check_due = fields.Date(allow_none=True)
     overdue = fields.Boolean()
-    answered_at = fields.DateTime(metadata={"description": "UTC"})
-    answer = fields.String()
+    answered_at = UtcDateTime(metadata={"description": "UTC"}, allow_none=True)
+    answer = fields.String(allow_none=True)
 
 
-_body, _public = ObjectionBody(), PublicObjectionSchema()
+class SubmittedObjectionSchema(PublicObjectionSchema):
+    """The objection just submitted, as its objector sees it: their own text included (never the contact)."""
+
+    text = fields.String()
+
+
+class ObjectionPageSchema(Schema):
+    """An entity's objections, newest first, and how many there are in all."""
+
+    total = fields.Integer()
+    items = fields.List(fields.Nested(PublicObjectionSchema))
+
+
+_body, _submitted, _page = ObjectionBody(), SubmittedObjectionSchema(), ObjectionPageSchema()
 
 
 @bp.post("/entities/<identifier>/objections", endpoint="submit_objection")
@@ -54,7 +70,7 @@ def submit(identifier: str) -> ResponseReturnValue:
         session.rollback()
         raise
     # The objector gets their own text back; the public list leaves it out.
-    view = _public.dump(public_view(objection, today)) | {"text": objection.text}
+    view = _submitted.dump(public_view(objection, today)) | {"text": objection.text}
     return view, 201, {"Location": url_for("api.entity_objections", identifier=identifier)}
 
 
@@ -63,4 +79,5 @@ def entity_objections(identifier: str) -> ResponseReturnValue:
     """The entity's objections, newest first: status, deadlines and answers."""
     session = store.session()
     page = objections_for(session, entity_for(session, identifier).id, today=beijing_today())
-    return {"total": page.total, "items": _public.dump(page.items, many=True)}
+    body: dict[str, Any] = _page.dump(page)
+    return body

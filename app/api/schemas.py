@@ -6,6 +6,7 @@ from typing import Any
 
 from marshmallow import Schema, fields
 
+from app.jsonfields import UtcDateTime
 from credit.profile import Profile
 
 
@@ -13,15 +14,15 @@ class ListEntrySchema(Schema):
     """A list membership as the public sees it."""
 
     list_id = fields.String()
-    reason = fields.String()
-    reason_code = fields.String()
-    basis = fields.String()
-    decision_no = fields.String()
-    listed_on = fields.Date()
-    listed_by = fields.String()
-    removed_on = fields.Date()
-    removal_reason = fields.String()
-    removed_by = fields.String()
+    reason = fields.String(allow_none=True)
+    reason_code = fields.String(allow_none=True)
+    basis = fields.String(allow_none=True)
+    decision_no = fields.String(allow_none=True)
+    listed_on = fields.Date(allow_none=True)
+    listed_by = fields.String(allow_none=True)
+    removed_on = fields.Date(allow_none=True)
+    removal_reason = fields.String(allow_none=True)
+    removed_by = fields.String(allow_none=True)
     status = fields.String()
 
 
@@ -31,15 +32,15 @@ class FactSchema(Schema):
     kind = fields.String()
     source = fields.String()
     source_key = fields.String()
-    authority = fields.String()
-    decided_on = fields.Date()
-    valid_from = fields.Date()
-    valid_to = fields.Date()
-    publicity_until = fields.Date()
-    severity = fields.String()
+    authority = fields.String(allow_none=True)
+    decided_on = fields.Date(allow_none=True)
+    valid_from = fields.Date(allow_none=True)
+    valid_to = fields.Date(allow_none=True)
+    publicity_until = fields.Date(allow_none=True)
+    severity = fields.String(allow_none=True)
     body = fields.Dict()
-    first_seen = fields.DateTime()
-    updated_at = fields.DateTime()
+    first_seen = UtcDateTime()
+    updated_at = UtcDateTime()
 
 
 class ClaimSchema(Schema):
@@ -49,28 +50,28 @@ class ClaimSchema(Schema):
     value = fields.String()
     source = fields.String()
     rank = fields.Integer()
-    first_seen = fields.DateTime()
-    last_seen = fields.DateTime()
+    first_seen = UtcDateTime()
+    last_seen = UtcDateTime()
     chosen = fields.Boolean()
 
 
 class ProfileSchema(Schema):
     """The public credit profile of one entity."""
 
-    uscc = fields.String()
-    reg_no = fields.String()
-    org_code = fields.String()
+    uscc = fields.String(allow_none=True)
+    reg_no = fields.String(allow_none=True)
+    org_code = fields.String(allow_none=True)
     name = fields.String()
     former_names = fields.List(fields.String())
-    entity_type = fields.String()
-    status = fields.String()
-    legal_rep = fields.String()
-    registered_capital = fields.String(metadata={"description": "万元, as a plain decimal"})
-    established_on = fields.Date()
-    address = fields.String()
-    region = fields.String()
-    industry = fields.String()
-    reg_authority = fields.String()
+    entity_type = fields.String(allow_none=True)
+    status = fields.String(allow_none=True)
+    legal_rep = fields.String(allow_none=True)
+    registered_capital = fields.String(metadata={"description": "万元, as a plain decimal"}, allow_none=True)
+    established_on = fields.Date(allow_none=True)
+    address = fields.String(allow_none=True)
+    region = fields.String(allow_none=True)
+    industry = fields.String(allow_none=True)
+    reg_authority = fields.String(allow_none=True)
     lists = fields.List(fields.Nested(ListEntrySchema))
     facts = fields.List(fields.Nested(FactSchema))
     provenance = fields.List(fields.Nested(ClaimSchema))

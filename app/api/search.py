@@ -32,11 +32,11 @@ class SearchArgs(Schema):
 class HitSchema(Schema):
     """One result: what a result list shows, and where the name matched."""
 
-    uscc = fields.String()
+    uscc = fields.String(allow_none=True)
     name = fields.String()
-    status = fields.String()
-    region = fields.String()
-    industry = fields.String()
+    status = fields.String(allow_none=True)
+    region = fields.String(allow_none=True)
+    industry = fields.String(allow_none=True)
     flags = fields.List(fields.String())
     highlights = fields.List(fields.List(fields.Integer()))
 

@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+import hashlib
+import time
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import update
 from sqlalchemy.orm import Session
+from werkzeug.http import http_date
 
 from app import store
+from app.api.conditional import profile_modified_at
+from blacklist.visibility import public_profile
 from credit.schema import head_revision
 from credit.claims import ClaimIn, apply_claims
 from credit.entities import EntityIds, ensure_entities
 from credit.facts import apply_facts
-from credit.models import ListEntry
+from credit.models import ChangeLog, Entity, Fact, IngestRun, ListEntry
 from tests.factories import OTHER_RANK, T0, make_entity, new_uscc, penalty
 
 NAME = "深圳市<script>甲乙</script>科技有限公司"
@@ -134,3 +140,87 @@ def test_profile_hides_penalties_the_publicity_policy_does_not_publish(client: F
     session.commit()
     body = client.get(f"/api/v1/entities/{new_uscc(43)}").get_json()
     assert [f["source_key"] for f in body["facts"]] == ["P-serious"]
+
+
+def _profile(client: FlaskClient, uscc: str, **headers: str) -> Any:
+    return client.get(f"/api/v1/entities/{uscc}", headers=headers)
+
+
+def test_profile_has_a_strong_etag_of_its_body_last_modified_and_cache_control(client: FlaskClient,
+                                                                              seeded: dict[str, Any]) -> None:
+    response = _profile(client, seeded["uscc"])
+    assert response.status_code == 200
+    etag, weak = response.get_etag()
+    assert not weak and etag == hashlib.sha256(response.get_data()).hexdigest()
+    assert response.last_modified is not None and response.last_modified <= datetime.now(UTC)
+    assert response.cache_control.public and response.cache_control.max_age == 60
+    assert _profile(client, seeded["uscc"]).get_etag() == (etag, False)  # the same body, the same tag
+
+
+def test_if_none_match_and_if_modified_since_get_304(client: FlaskClient, seeded: dict[str, Any]) -> None:
+    first = _profile(client, seeded["uscc"])
+    etag, modified = first.headers["ETag"], first.headers["Last-Modified"]
+    again = _profile(client, seeded["uscc"], **{"If-None-Match": etag})
+    assert again.status_code == 304 and again.get_data() == b"" and again.headers["ETag"] == etag
+    assert _profile(client, seeded["uscc"], **{"If-None-Match": f'"other", {etag}'}).status_code == 304
+    assert _profile(client, seeded["uscc"], **{"If-None-Match": '"other"'}).status_code == 200
+    assert _profile(client, seeded["uscc"], **{"If-Modified-Since": modified}).status_code == 304
+    earlier = http_date(first.last_modified - timedelta(seconds=1))
+    assert _profile(client, seeded["uscc"], **{"If-Modified-Since": earlier}).status_code == 200
+    # If-None-Match wins over If-Modified-Since (RFC 9110, 13.2.2).
+    assert _profile(client, seeded["uscc"], **{"If-None-Match": '"other"', "If-Modified-Since": modified}
+                    ).status_code == 200
+
+
+def test_a_change_the_public_sees_gives_a_new_etag_and_last_modified(client: FlaskClient, app: Flask,
+                                                                     seeded: dict[str, Any]) -> None:
+    first = _profile(client, seeded["uscc"])
+    time.sleep(1.05)  # HTTP dates count whole seconds
+    with app.app_context():
+        apply_facts(store.session(), [penalty(seeded["id"], "P-open", change="d")])  # withdrawn: out of the profile
+        store.session().commit()
+    conditional = {"If-None-Match": first.headers["ETag"]}
+    second = _profile(client, seeded["uscc"], **conditional)
+    assert second.status_code == 200 and second.get_json()["facts"] == []
+    assert second.headers["ETag"] != first.headers["ETag"] and second.last_modified > first.last_modified
+    assert _profile(client, seeded["uscc"], **{"If-Modified-Since": first.headers["Last-Modified"]}).status_code == 200
+
+
+def test_conditional_errors_stay_errors(client: FlaskClient, seeded: dict[str, Any]) -> None:
+    response = _profile(client, new_uscc(99999), **{"If-None-Match": "*"})
+    assert response.status_code == 404 and "ETag" not in response.headers
+
+
+def _backdate(session: Session, entity_id: int, at: datetime) -> None:
+    """Make every write stamp about the entity ``at`` (an old entity nobody touched since)."""
+    for model in (ChangeLog, Fact, ListEntry, Entity):
+        column = model.created_at if model is ChangeLog else model.updated_at
+        owner = model.id if model is Entity else model.entity_id
+        session.execute(update(model).where(owner == entity_id).values({column: at}))
+    session.commit()
+
+
+def test_last_modified_is_not_before_the_day_publicity_was_judged_for(app: Flask, seeded: dict[str, Any]) -> None:
+    with app.app_context():
+        session = store.session()
+        _backdate(session, seeded["id"], datetime(2025, 2, 1, 9, 30))
+        profile = public_profile(session, seeded["uscc"], date.today())
+        midnight = datetime.combine(date.today(), datetime.min.time()).astimezone(UTC).replace(tzinfo=None)
+        assert profile_modified_at(session, profile, date.today()) == midnight
+        assert profile_modified_at(session, profile, date(2020, 1, 1)) == datetime(2025, 2, 1, 9, 30)
+
+
+def test_last_modified_counts_the_runs_of_the_sources_that_made_claims(app: Flask, seeded: dict[str, Any]) -> None:
+    with app.app_context():
+        session = store.session()
+        _backdate(session, seeded["id"], datetime(2024, 6, 1))
+        profile = public_profile(session, seeded["uscc"], date.today())
+        assert profile_modified_at(session, profile, date(2020, 1, 1)) == T0 + timedelta(days=3)  # tax-sz's claim
+        # A run of tax-sz wrote its claim later than the file it read was made.
+        finished = datetime(2025, 3, 2, 4, 5, 6)
+        session.add(IngestRun(source_id="tax-sz", file_path="drop/tax-1.csv", status="applied",
+                              started_at=finished - timedelta(minutes=3), finished_at=finished))
+        session.add(IngestRun(source_id="customs-sz", file_path="drop/customs-1.csv", status="applied",
+                              started_at=finished, finished_at=finished + timedelta(days=1)))  # no claim of its
+        session.commit()
+        assert profile_modified_at(session, profile, date(2020, 1, 1)) == finished
