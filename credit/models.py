@@ -238,6 +238,8 @@ class AuditEvent(Base):
     """Append-only record of a write: who, what, before, after, when, which request."""
 
     __tablename__ = "audit_event"
+    # The trail of one record (a listing, a fact, an objection), read by the regulators' full view.
+    __table_args__ = (Index("ix_audit_event_target", "target_type", "target_id"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
