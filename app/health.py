@@ -51,8 +51,8 @@ class RunCountsSchema(Schema):
     unchanged = fields.Integer(required=True)
     withdrawn = fields.Integer(required=True)
     rejected = fields.Integer(required=True)
-    unresolved = fields.Integer(required=True)
-    resolved = fields.Integer(required=True)
+    unresolved = fields.Integer(required=True, metadata={"description": "held: no entity matches them yet"})
+    resolved = fields.Integer(required=True, metadata={"description": "held records of earlier runs now applied"})
 
 
 class SourceRunSchema(Schema):

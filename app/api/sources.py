@@ -16,6 +16,7 @@ from marshmallow import Schema, fields
 
 from app import store
 from app.api import bp
+from app.health import RunCountsSchema
 from app.pages.queries import registry_sources
 from credit.models import IngestRun
 from ingest.history import last_runs_query
@@ -24,26 +25,13 @@ from ingest.registry import SourceSpec
 COUNTS = ("read", "new", "updated", "unchanged", "withdrawn", "rejected", "unresolved", "resolved")
 
 
-class SourceCountsSchema(Schema):
-    """Rows of the run's file: read, and what became of them (``rejected``: rows that failed validation)."""
-
-    read = fields.Integer(required=True)
-    new = fields.Integer(required=True)
-    updated = fields.Integer(required=True)
-    unchanged = fields.Integer(required=True)
-    withdrawn = fields.Integer(required=True)
-    rejected = fields.Integer(required=True)
-    unresolved = fields.Integer(required=True, metadata={"description": "held: no entity matches them yet"})
-    resolved = fields.Integer(required=True, metadata={"description": "held records of earlier runs now applied"})
-
-
 class SourceLastRunSchema(Schema):
     """A source's last ingest run."""
 
     status = fields.String(required=True, metadata={"description": "applied | failed"})
     started_at = fields.DateTime(required=True, metadata={"description": "UTC, with its offset"})
     finished_at = fields.DateTime(required=True, allow_none=True, metadata={"description": "UTC, with its offset"})
-    counts = fields.Nested(SourceCountsSchema, required=True)
+    counts = fields.Nested(RunCountsSchema, required=True)
 
 
 class SourceSchema(Schema):
