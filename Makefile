@@ -13,7 +13,7 @@ SAMPLE_ENTITIES ?= 20000
 # `make run` feeds the lookup from the sample regulators' files unless GONGXIN_SOURCES says otherwise.
 RUN_ENV = GONGXIN_SOURCES=$${GONGXIN_SOURCES:-$(SAMPLE_DIR)/sources.toml}
 
-.PHONY: run test bench install browser clean
+.PHONY: run test bench install browser screenshots clean
 
 install: $(STAMP)
 
@@ -32,6 +32,10 @@ run: $(STAMP)
 
 test: $(STAMP) browser
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Rewrite docs/screenshots/ (the README's pictures of the pages) from the browser tests.
+screenshots: $(STAMP) browser
+	GONGXIN_SCREENSHOTS=1 $(BIN)/python -m pytest tests/pages/test_browser.py -k screenshots
 
 # The browser tests drive Debian's Chromium, and the pages need a CJK font to render; on a fresh
 # Debian machine (as root) install both when missing. Nothing is downloaded at test time.

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import Blueprint
 from flask.typing import ResponseReturnValue
 
@@ -11,6 +9,7 @@ from app import store
 from app.api.conditional import conditional_json, profile_modified_at
 from app.api.schemas import ProfileSchema, profile_view
 from blacklist.visibility import public_profile
+from credit.clock import beijing_today
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 _profile_schema = ProfileSchema()
@@ -22,7 +21,7 @@ def entity(identifier: str) -> ResponseReturnValue:
 
     With a strong ETag and Last-Modified: a client that sends them back gets 304 while it is current.
     """
-    session, today = store.session(), date.today()
+    session, today = store.session(), beijing_today()
     profile = public_profile(session, identifier, today)
     body = _profile_schema.dump(profile_view(profile))
     return conditional_json(body, profile_modified_at(session, profile, today))

@@ -40,6 +40,7 @@ from app.api.schemas import ProfileSchema
 from app.errors import error_response
 from blacklist.visibility import publicity_status, repairs_by_fact
 from credit.changelog import changes_since, last_seq
+from credit.clock import beijing_today
 from credit.db import among, chunked
 from credit.models import ChangeLog, Entity, Fact, ListEntry
 
@@ -136,7 +137,7 @@ def changes() -> ResponseReturnValue:
     after = args["after"] if args["after"] is not None else args["since"] or 0
     session = store.session()
     rows = session.scalars(changes_since(after, args["limit"])).all()
-    items = public_changes(session, rows, date.today())
+    items = public_changes(session, rows, beijing_today())
     return _feed.dump({"items": items, "next_after": rows[-1].seq if rows else after, "last_seq": last_seq(session)})
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
-from datetime import date
 from typing import IO, Any
 
 from flask import Response, current_app, request, send_file
@@ -19,6 +18,7 @@ from blacklist.exports import ENCODINGS, ENTRY_HEADERS, iter_csv, write_xlsx
 from blacklist.queries import (
     REGION_PATTERN, STATUSES, ListQueryError, count_entries, get_entry_page, iter_entries, row_values,
 )
+from credit.clock import beijing_today
 
 MAX_PER_PAGE = 100
 # Exports are not paginated; this bounds one download. Tests lower it via app.config.
@@ -168,7 +168,7 @@ def _notes(spec: ListSpec, query: ListQuery, total: int, limit: int) -> list[str
     """What the notes sheet says: which list, which entries, when, and whether it was cut."""
     notes = [f"名单：{spec.name}（{spec.id}）", f"决定机关：{spec.owner}",
              f"范围：{STATUS_NAMES[query.status]}" + (f"，行政区划 {query.region}" if query.region else ""),
-             f"导出日期：{date.today().isoformat()}", f"符合条件的记录共 {total} 条"]
+             f"导出日期：{beijing_today().isoformat()}", f"符合条件的记录共 {total} 条"]
     if total > limit:
         notes.append(f"导出上限为 {limit} 条，本文件只含前 {limit} 条；请按行政区划分批导出")
     return notes
@@ -182,5 +182,5 @@ def _export_headers(total: int, limit: int) -> dict[str, str]:
 
 def _filename(spec: ListSpec, query: ListQuery) -> str:
     """``abnormal-active-4403-2026-11-28.csv``: list, status, region when given, day, format."""
-    parts = [spec.id, query.status, query.region, date.today().isoformat()]
+    parts = [spec.id, query.status, query.region, beijing_today().isoformat()]
     return "-".join(p for p in parts if p) + "." + query.format

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import Response, current_app, render_template
 from flask.typing import ResponseReturnValue
 
@@ -15,13 +13,13 @@ from app.pages.queries import agencies
 from app.pages.view import ProfileView
 from blacklist.catalogue import default_catalogue
 from blacklist.visibility import public_profile
-from credit.clock import utcnow
+from credit.clock import beijing_today, utcnow
 
 
 def _view(identifier: str) -> ProfileView:
     """The public profile of the entity with this USCC, registration number or organisation code, as of today."""
     session = store.session()
-    profile = public_profile(session, identifier, date.today())
+    profile = public_profile(session, identifier, beijing_today())
     sources = [c.source for c in profile.claims] + [f.source for f in profile.facts] + \
               [e.source or "" for e in profile.lists]
     return profile_view(profile, default_catalogue(), agencies(session, current_app.config["GONGXIN"].sources, sources))

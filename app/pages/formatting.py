@@ -128,6 +128,32 @@ def file_name(path: str | None) -> str:
     return "" if not path else path.replace("\\", "/").rstrip("/").rsplit("/", 1)[-1]
 
 
+# What kind of failure a run's (English, technical) error is, told in Chinese: the first pattern
+# found in the message wins. The messages come from ingest.errors and ingest.readers.
+RUN_FAILURES = (
+    ("missing columns", "文件缺少本来源映射所需的列，整份文件未导入"),
+    ("is ambiguous", "文件中有多列对应同一字段，整份文件未导入"),
+    ("rows rejected", "拒收的行超过本来源允许的比例，整份文件未导入"),
+    ("max_rows", "文件行数超过本来源的上限，整份文件未导入"),
+    ("min_rows", "文件行数少于本来源的下限，整份文件未导入"),
+    ("cannot be decoded", "文件编码与声明不符，无法读取，整份文件未导入"),
+    ("no such file", "文件不存在"),
+    ("empty file", "文件为空，没有表头"),
+    ("header", "文件表头有误，整份文件未导入"),
+    ("not valid JSON", "文件不是有效的 JSON Lines，整份文件未导入"),
+    ("not readable", "文件无法按声明的格式读取，整份文件未导入"),
+    ("unexpected", "处理时发生内部错误，整份文件未导入，已记录待查"),
+)
+RUN_FAILURE_OTHER = "文件未能处理，整份文件未导入"
+
+
+def run_failure(error: str | None) -> str:
+    """A failed run's error told in Chinese, by kind; the technical message stays for the details."""
+    if not error:
+        return ""
+    return next((told for pattern, told in RUN_FAILURES if pattern in error), RUN_FAILURE_OTHER)
+
+
 def run_error(error: str | None, path: str | None) -> str:
     """A failed run's message without the server's directories, cut to a readable length."""
     if not error:

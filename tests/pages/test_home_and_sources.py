@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import random
 from pathlib import Path
 
+from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import insert
+
+from app import store
+from credit.entities import EntityIds, ensure_entities
+from credit.identifiers import generate_uscc
+from credit.models import Entity
 
 from tests.pages import data
 from tests.pages.html import parse
@@ -43,6 +51,25 @@ def test_sources_show_counts_rejected_rows_and_failures(client: FlaskClient, see
     assert "读取 新增 更新 未变 撤回 拒收 待匹配 31 30 0 0 0 1 0" in registration
     assert "拒收的行按字段：统一社会信用代码 1 行" in registration
     inspection = text[text.index("samr-inspection"):text.index("tax-sz")]
-    assert "失败" in inspection and "missing columns 检查结果" in inspection
+    # The failure is told in Chinese; the technical message stays under 技术详情.
+    assert "失败原因 文件缺少本来源映射所需的列，整份文件未导入 技术详情" in inspection
+    assert "missing columns 检查结果" in inspection
     assert "最近一次运行 尚未运行" in text[text.index("tax-sz"):]
     assert str(tmp_path) not in body  # where files live on the server is not the public's business
+
+
+def test_home_counts_follow_the_change_log_and_are_not_recounted_without_it(
+        app: Flask, client: FlaskClient, seeded: data.Seeded) -> None:
+    assert "35 市场主体" in parse(client.get("/").data).text
+    with app.app_context():
+        session = store.session()
+        # A row written behind the change log's back: the counts are kept, not recounted per visit.
+        session.execute(insert(Entity).values(name="未记入变更日志的测试有限公司", name_norm="未记入变更日志的测试有限公司"))
+        session.commit()
+    assert "35 市场主体" in parse(client.get("/").data).text
+    with app.app_context():
+        session = store.session()
+        ensure_entities(session, [EntityIds(uscc=generate_uscc(random.Random(7), division_code="440300"))])
+        session.commit()
+    # A logged write moves the log: both new entities are counted now.
+    assert "37 市场主体" in parse(client.get("/").data).text
