@@ -13,12 +13,11 @@ from flask.cli import with_appcontext
 from app import store
 from app.jobs import after_ingest
 from ingest.errors import IngestError
-from ingest.history import rejected_query, runs_query, unresolved_query
+from ingest.history import RUN_COUNTS, rejected_query, run_counts, runs_query, unresolved_query
 from ingest.registry import Registry, load_registry
 from ingest.prepare import PARALLEL_BYTES
 from ingest.runs import CHUNK_ROWS, RunReport, run_file, run_source
 
-COUNTS = ("read", "new", "updated", "unchanged", "withdrawn", "rejected", "unresolved", "resolved")
 
 
 @click.group("ingest")
@@ -62,10 +61,10 @@ def _after(reports: list[RunReport]) -> None:
 
 def _summary(reports: list[RunReport]) -> None:
     """One line per file: status, counts, seconds, and the error of a failed file."""
-    header = f"{'source':<24} {'status':<9} " + " ".join(f"{c:>10}" for c in COUNTS) + "  seconds  file"
+    header = f"{'source':<24} {'status':<9} " + " ".join(f"{c:>10}" for c in RUN_COUNTS) + "  seconds  file"
     click.echo(header)
     for r in reports:
-        counts = " ".join(f"{r.counts.get(c, 0):>10,}" for c in COUNTS)
+        counts = " ".join(f"{r.counts.get(c, 0):>10,}" for c in RUN_COUNTS)
         click.echo(f"{r.source_id:<24} {r.status:<9} {counts} {r.seconds:>8.1f}  {r.path}")
         if r.error:
             click.echo(f"  error: {r.error}", err=True)
@@ -127,9 +126,9 @@ def ingest_file(source_id: str, path: Path, force: bool, chunk_rows: int, parall
 def ingest_runs(source_id: str | None, limit: int) -> None:
     """The history of ingest runs with their counts."""
     click.echo(f"{'run':>6} {'source':<24} {'status':<9} {'started (UTC)':<19} "
-               + " ".join(f"{c:>10}" for c in COUNTS) + "  file")
+               + " ".join(f"{c:>10}" for c in RUN_COUNTS) + "  file")
     for run in store.session().scalars(runs_query(source_id, limit)):
-        counts = " ".join(f"{getattr(run, f'rows_{c}'):>10,}" for c in COUNTS)
+        counts = " ".join(f"{n:>10,}" for n in run_counts(run).values())
         click.echo(f"{run.id:>6} {run.source_id:<24} {run.status:<9} {run.started_at:%Y-%m-%d %H:%M:%S} {counts}  {run.file_path}")
         if run.error:
             click.echo(f"       error: {run.error}")

@@ -13,7 +13,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from app import search, store
 from credit.changelog import last_seq
 from credit.schema import current_revision, head_revision
-from ingest.history import last_runs_query
+from ingest.history import last_runs_query, run_counts
 from search_index.errors import SearchError
 
 bp = Blueprint("health", __name__)
@@ -126,6 +126,5 @@ def _sources() -> list[dict[str, Any]]:
         "source": run.source_id, "status": run.status, "run_id": run.id,
         "started_at": run.started_at.isoformat(), "finished_at": run.finished_at and run.finished_at.isoformat(),
         "file": run.file_path, "error": run.error,
-        "counts": {c: getattr(run, f"rows_{c}") for c in ("read", "new", "updated", "unchanged", "withdrawn",
-                                                          "rejected", "unresolved", "resolved")},
+        "counts": run_counts(run),
     } for run in runs]

@@ -6,6 +6,14 @@ from sqlalchemy import Select, func, select
 
 from credit.models import IngestRun, RejectedRow, UnresolvedRecord
 
+# What a run counts, in the order every report shows them; each is the run's ``rows_<name>`` column.
+RUN_COUNTS = ("read", "new", "updated", "unchanged", "withdrawn", "rejected", "unresolved", "resolved")
+
+
+def run_counts(run: IngestRun) -> dict[str, int]:
+    """A run's counts by name, in RUN_COUNTS order."""
+    return {name: getattr(run, f"rows_{name}") for name in RUN_COUNTS}
+
 
 def runs_query(source_id: str | None = None, limit: int = 50) -> Select[tuple[IngestRun]]:
     """The newest runs first, of one source or all."""

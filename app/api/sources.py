@@ -19,10 +19,9 @@ from app.api import bp
 from app.health import RunCountsSchema
 from app.pages.queries import registry_sources
 from credit.models import IngestRun
-from ingest.history import last_runs_query
+from ingest.history import last_runs_query, run_counts
 from ingest.registry import SourceSpec
 
-COUNTS = ("read", "new", "updated", "unchanged", "withdrawn", "rejected", "unresolved", "resolved")
 
 
 class SourceLastRunSchema(Schema):
@@ -73,7 +72,7 @@ def source_view(source_id: str, spec: SourceSpec | None, run: IngestRun | None) 
     if spec is not None:
         view.update(agency=spec.agency, kind=spec.kind, format=spec.format, schedule=spec.schedule, list=spec.list_id)
     if run is not None:
-        counts = {name: getattr(run, f"rows_{name}") for name in COUNTS}
+        counts = run_counts(run)
         finished = run.finished_at and run.finished_at.replace(tzinfo=UTC)
         view["last_run"] = {"status": run.status, "started_at": run.started_at.replace(tzinfo=UTC),
                             "finished_at": finished, "counts": counts}

@@ -16,9 +16,10 @@ from app.pages.queries import active_counts, entity_count, source_states
 from blacklist.catalogue import ListSpec, default_catalogue
 from credit.changelog import last_seq
 from credit.clock import beijing_today, utcnow
+from ingest.history import RUN_COUNTS
 
-COUNT_COLUMNS = (("read", "读取"), ("new", "新增"), ("updated", "更新"), ("unchanged", "未变"),
-                 ("withdrawn", "撤回"), ("rejected", "拒收"), ("unresolved", "待匹配"))
+COUNT_LABELS = {"read": "读取", "new": "新增", "updated": "更新", "unchanged": "未变", "withdrawn": "撤回",
+                "rejected": "拒收", "unresolved": "待匹配", "resolved": "补匹配"}
 # Where each app keeps its home-page counts between requests.
 COUNTS_KEY = "gongxin.home_counts"
 
@@ -66,5 +67,5 @@ def sources() -> ResponseReturnValue:
     """Every source: its agency, its latest run with the counts, and what its rejected rows were about."""
     states = source_states(store.session(), current_app.config["GONGXIN"].sources)
     return render_template("sources.html", sources=states, now=utcnow(), age=age, run_status=RUN_STATUS,
-                           columns=COUNT_COLUMNS, file_name=file_name, run_error=run_error,
+                           columns=[(name, COUNT_LABELS[name]) for name in RUN_COUNTS], file_name=file_name, run_error=run_error,
                            run_failure=run_failure)

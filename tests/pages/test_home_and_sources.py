@@ -48,7 +48,7 @@ def test_sources_show_counts_rejected_rows_and_failures(client: FlaskClient, see
     text = parse(body).text
     registration = text[text.index("samr-registration"):text.index("samr-inspection")]
     assert f"报送部门 {data.AGENCY}" in registration and "文件 reg-2026-11-27.csv" in registration
-    assert "读取 新增 更新 未变 撤回 拒收 待匹配 31 30 0 0 0 1 0" in registration
+    assert "读取 新增 更新 未变 撤回 拒收 待匹配 补匹配 31 30 0 0 0 1 0 0" in registration
     assert "拒收的行按字段：统一社会信用代码 1 行" in registration
     inspection = text[text.index("samr-inspection"):text.index("tax-sz")]
     # The failure is told in Chinese; the technical message stays under 技术详情.
