@@ -7,7 +7,7 @@ from marshmallow import Schema, fields
 from werkzeug.exceptions import HTTPException
 
 from app.ratelimit import RateLimited
-from app.regulator import InvalidBody
+from app.bodies import InvalidBody
 from blacklist.actions import InvalidAction, NotFound, OutOfScope
 from blacklist.errors import InvalidObjection, ListQueryError, UnknownListError
 from blacklist.tokens import AuthenticationError, MissingToken

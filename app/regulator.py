@@ -10,23 +10,23 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Callable
-from datetime import date
 from typing import Any, TypeVar
 
 from flask import Blueprint, Response, g, request, url_for
 from flask.typing import ResponseReturnValue
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 from sqlalchemy.orm import Session
-from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
 from werkzeug.routing import IntegerConverter
 
 from app import store
-from app.jobs import beijing_today
+from app.api.schemas import ListEntrySchema
+from app.bodies import bounded_text, load_json_body, not_future
 from app.jsonfields import UtcDateTime
 from blacklist.actions import entry_in_scope, flag_entity, remove_listing, withdraw_record
 from blacklist.early_removal import apply_early_removal
 from blacklist.objections import DECISIONS, answer_objection, objections_to_answer, regulator_view
 from blacklist.tokens import authenticate
+from credit.clock import beijing_today
 from credit.identifiers import validate_identifier
 from credit.models import TEXT_LENGTH, ApiToken, Entity, ListEntry
 
@@ -34,7 +34,6 @@ bp = Blueprint("regulator", __name__, url_prefix="/api/v1/regulator")
 T = TypeVar("T")
 # A client's request id is logged and stored (64 characters): plain characters only, else a new one.
 REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}\Z")
-MAX_BODY_BYTES = 64 * 1024
 
 
 class RecordIdConverter(IntegerConverter):
@@ -53,22 +52,9 @@ ID = "record_id"
 bp.record_once(lambda state: state.app.url_map.converters.setdefault(ID, RecordIdConverter))
 
 
-class InvalidBody(Exception):
-    """A request body that does not fit its schema; names the first field at fault."""
-
-    def __init__(self, field: str, problem: str) -> None:
-        super().__init__(f"{field}: {problem}")
-        self.field, self.problem = field, problem
-
-
 def _identifier(value: str) -> None:
     if not validate_identifier(value).ok:
         raise ValidationError("须为统一社会信用代码、注册号或组织机构代码")
-
-
-def not_future(value: date) -> None:
-    if value > beijing_today():
-        raise ValidationError("日期不得晚于今天")
 
 
 class Code(fields.String):
@@ -78,24 +64,18 @@ class Code(fields.String):
         return super()._deserialize(str(value) if isinstance(value, int) else value, attr, data, **kwargs)
 
 
-def _text(limit: int, required: bool = False) -> fields.String:
-    if required:
-        return fields.String(required=True, validate=validate.Length(min=1, max=limit))
-    return fields.String(load_default=None, validate=validate.Length(max=limit))
-
-
 class FlagBody(Schema):
     """``POST /listings``: whom to list (``uscc``, or any ``identifier``), on which list, why, when."""
 
     uscc = fields.String(load_default=None, validate=_identifier)
     identifier = fields.String(load_default=None, validate=_identifier)
     list_id = fields.String(required=True, data_key="list", validate=validate.Length(min=1, max=40))
-    reason = _text(TEXT_LENGTH, required=True)
+    reason = bounded_text(TEXT_LENGTH, required=True)
     listed_on = fields.Date(required=True, validate=not_future)
     reason_code = Code(load_default=None, validate=validate.Length(max=8))
     year = fields.Integer(load_default=None, validate=validate.Range(min=1990, max=2100))
-    decision_no = _text(200)
-    basis = _text(TEXT_LENGTH)
+    decision_no = bounded_text(200)
+    basis = bounded_text(TEXT_LENGTH)
 
     @validates_schema
     def _one_identifier(self, data: dict[str, Any], **_kwargs: Any) -> None:
@@ -106,14 +86,14 @@ class FlagBody(Schema):
 class RemovalBody(Schema):
     """``POST /listings/<id>/removal``: why and on which day."""
 
-    reason = _text(TEXT_LENGTH, required=True)
+    reason = bounded_text(TEXT_LENGTH, required=True)
     removed_on = fields.Date(required=True, validate=not_future)
 
 
 class WithdrawalBody(Schema):
     """``POST /listings/<id>/withdrawal``: why."""
 
-    reason = _text(TEXT_LENGTH, required=True)
+    reason = bounded_text(TEXT_LENGTH, required=True)
 
 
 class EarlyRemovalConditions(Schema):
@@ -129,27 +109,21 @@ class EarlyRemovalBody(Schema):
 
     applied_on = fields.Date(required=True, validate=not_future)
     conditions = fields.Nested(EarlyRemovalConditions, required=True)
-    note = _text(TEXT_LENGTH)
+    note = bounded_text(TEXT_LENGTH)
 
 
-class EntryOut(Schema):
-    """A list entry as its regulator sees it: an allowlist (no source keys, no hashes)."""
+class EntryOut(ListEntrySchema):
+    """A list entry as its regulator sees it: what the public sees, plus the entry's id, whom it
+    lists, its due expiry and whether it is public (an allowlist: no source keys, no hashes)."""
+
+    class Meta:
+        exclude = ("list_id",)  # named ``list`` here, as in the bodies regulators send
 
     id = fields.Integer()
     list = fields.String(attribute="list_id")
     uscc = fields.String(allow_none=True)
     name = fields.String()
-    reason = fields.String(allow_none=True)
-    reason_code = fields.String(allow_none=True)
-    basis = fields.String(allow_none=True)
-    decision_no = fields.String(allow_none=True)
-    listed_on = fields.Date(allow_none=True)
-    listed_by = fields.String(allow_none=True)
     due_expiry = fields.Date(allow_none=True)
-    removed_on = fields.Date(allow_none=True)
-    removal_reason = fields.String(allow_none=True)
-    removed_by = fields.String(allow_none=True)
-    status = fields.String()
     public = fields.Boolean()
 
 
@@ -161,7 +135,7 @@ class AnswerBody(Schema):
     """``POST /objections/<id>/answer``: ``accepted`` (受理) or ``refused``, and the answer (required when refused)."""
 
     decision = fields.String(required=True, validate=validate.OneOf(DECISIONS))
-    answer = _text(TEXT_LENGTH)
+    answer = bounded_text(TEXT_LENGTH)
 
 
 class ObjectionOut(Schema):
@@ -270,21 +244,6 @@ def answer(objection_id: int) -> ResponseReturnValue:
 
 def current_token() -> ApiToken:
     return g.token  # type: ignore[no-any-return]
-
-
-def load_json_body(schema: Schema) -> dict[str, Any]:
-    """The JSON body through its schema: 400 when it is not a JSON object, InvalidBody when a field is wrong."""
-    if (request.content_length or 0) > MAX_BODY_BYTES:
-        raise RequestEntityTooLarge()
-    data = request.get_json(force=True, silent=True)
-    if not isinstance(data, dict):
-        raise BadRequest("请求体须为 JSON 对象")
-    try:
-        return schema.load(data)  # type: ignore[no-any-return]
-    except ValidationError as exc:
-        name, problems = next(iter(exc.messages_dict.items()))
-        text = "；".join(map(str, problems)) if isinstance(problems, list) else str(problems)
-        raise InvalidBody(name, text) from exc
 
 
 def in_unit(work: Callable[[Session], T]) -> T:

@@ -12,29 +12,21 @@ from typing import Any
 
 from flask import g
 from flask.typing import ResponseReturnValue
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import Schema, ValidationError, fields, validates_schema
 
 from app import store
 from app.api.schemas import FactSchema, ProfileSchema, profile_view
 from app.jobs import beijing_today
 from app.jsonfields import UtcDateTime
+from app.bodies import bounded_text, load_json_body, not_future
 from app.regulator import (
-    ID, EntryOut, ObjectionOut, bp, current_token, dump_entry, in_unit, load_json_body, not_future,
+    ID, EntryOut, ObjectionOut, bp, current_token, dump_entry, in_unit,
 )
 from blacklist.corrections import LABELS, correct_listing
 from blacklist.dossier import Dossier, get_dossier
 from blacklist.repair import CONDITIONS, DECISION_NO_LENGTH, repair_penalty
 from blacklist.visibility import publicity_status
 from credit.models import TEXT_LENGTH, CreditRepair, Entity, Fact
-
-
-def _not_blank(value: str) -> None:
-    if not value.strip():
-        raise ValidationError("不得为空")
-
-
-def _bounded(limit: int, **kwargs: Any) -> fields.String:
-    return fields.String(validate=[validate.Length(min=1, max=limit), _not_blank], **kwargs)
 
 
 class ConditionsBody(Schema):
@@ -50,17 +42,17 @@ class RepairBody(Schema):
 
     applied_on = fields.Date(required=True, validate=not_future)
     repaired_on = fields.Date(required=True, validate=not_future)
-    decision_no = _bounded(DECISION_NO_LENGTH, required=True)
+    decision_no = bounded_text(DECISION_NO_LENGTH, required=True)
     conditions = fields.Nested(ConditionsBody, required=True)
 
 
 class CorrectionBody(Schema):
     """``PATCH /listings/<id>``: only the fields to correct, and why (required)."""
 
-    correction_reason = _bounded(TEXT_LENGTH, required=True)
-    reason = _bounded(TEXT_LENGTH)
-    basis = _bounded(TEXT_LENGTH)
-    decision_no = _bounded(200)
+    correction_reason = bounded_text(TEXT_LENGTH, required=True)
+    reason = bounded_text(TEXT_LENGTH, absent_is_none=False)
+    basis = bounded_text(TEXT_LENGTH, absent_is_none=False)
+    decision_no = bounded_text(200, absent_is_none=False)
     listed_on = fields.Date(validate=not_future)
 
     @validates_schema

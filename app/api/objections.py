@@ -12,7 +12,7 @@ from app import store
 from app.api import bp
 from app.jobs import beijing_today
 from app.jsonfields import UtcDateTime
-from app.regulator import load_json_body
+from app.bodies import load_json_body
 from blacklist.objections import (
     CONTACT_LENGTH, MAX_ID, TARGET_TYPES, entity_for, objections_for, public_view, submit_objection,
 )

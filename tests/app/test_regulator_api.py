@@ -219,6 +219,8 @@ def test_a_withdrawal_hides_the_agencys_listing(client: FlaskClient, world: Worl
     ({"list": "abnormal", "reason": NO_REPORT, "listed_on": "2025-07-10"}, "uscc"),
     ({"uscc": "91440300ABC", "list": "abnormal", "reason": NO_REPORT, "listed_on": "2025-07-10"}, "uscc"),
     ({"uscc": "{星河}", "list": "abnormal", "listed_on": "2025-07-10"}, "reason"),
+    ({"uscc": "{星河}", "list": "abnormal", "reason": "   ", "listed_on": "2025-07-10"}, "reason"),
+    ({"uscc": "{星河}", "list": "abnormal", "reason": NO_REPORT, "basis": " ", "listed_on": "2025-07-10"}, "basis"),
     ({"uscc": "{星河}", "list": "abnormal", "reason": NO_REPORT, "listed_on": "2025-13-01"}, "listed_on"),
     ({"uscc": "{星河}", "list": "abnormal", "reason": NO_REPORT, "listed_on": "2999-01-01"}, "listed_on"),
     ({"uscc": "{星河}", "list": "abnormal", "reason": NO_REPORT, "listed_on": "2025-07-10", "extra": 1}, "extra"),
