@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask
 
 from app import errors, health, openapi, regulator, search, store
-from app import pages, ratelimit, security
+from app import console, pages, ratelimit, security
 from app import regulator_records as _regulator_records  # noqa: F401  (registers its routes on regulator.bp)
 from app.api import bp as api_bp
 from config import Settings, load_settings
@@ -29,4 +29,5 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(regulator.bp)
     app.register_blueprint(openapi.bp)
     pages.init_app(app)
+    console.init_app(app)
     return app
