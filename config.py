@@ -45,6 +45,9 @@ class Settings:
     # every process and node on that Redis whose key prefix is the same.
     rate_limit_storage: str = "memory://"
     rate_limit_prefix: str = "gongxin"
+    # Daily bulk dumps (blacklist/bulk.py): where they are written and served from, how many are kept.
+    bulk_dir: Path = INSTANCE / "bulk"
+    bulk_keep: int = 7
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     def with_overrides(self, **changes: Any) -> "Settings":
@@ -66,4 +69,6 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         objection_rate_limit=env.get("GONGXIN_OBJECTION_RATE_LIMIT", base.objection_rate_limit),
         rate_limit_storage=env.get("GONGXIN_RATE_LIMIT_STORAGE", base.rate_limit_storage),
         rate_limit_prefix=env.get("GONGXIN_RATE_LIMIT_PREFIX", base.rate_limit_prefix),
+        bulk_dir=Path(env.get("GONGXIN_BULK_DIR", str(base.bulk_dir))),
+        bulk_keep=int(env.get("GONGXIN_BULK_KEEP", base.bulk_keep)),
     )

@@ -34,6 +34,7 @@ def db() -> None:
 
 
 def _register() -> None:
+    from app.cli_bulk import bulk_group
     from app.cli_index import index_group
     from app.cli_ingest import ingest_group, sample_data
     from app.cli_lists import lists_group
@@ -44,6 +45,7 @@ def _register() -> None:
     main.add_command(tokens_group)
     main.add_command(ingest_group)
     main.add_command(sample_data)
+    main.add_command(bulk_group)
 
 
 @db.command("upgrade")

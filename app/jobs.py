@@ -109,12 +109,26 @@ def after_ingest(settings: Settings, reports: Sequence[RunReport]) -> None:
 
 
 def daily_job(settings: Settings) -> None:
-    """The daily run of the dated list rules over every entity, then the index sync; never raises."""
+    """The daily run of the dated list rules over every entity, the index sync, then the bulk dump; never raises."""
     try:
         apply_rules(settings)
         sync_index(settings)
     except Exception:  # noqa: BLE001 - the edge of a job: log it, the next day runs again
         log.exception("daily list rules failed")
+    try:
+        write_bulk(settings)
+    except Exception:  # noqa: BLE001 - same edge: the rules and the index are already done
+        log.exception("daily bulk export failed")
+
+
+def write_bulk(settings: Settings, as_of: date | None = None) -> None:
+    """Write the day's bulk dump (today in Beijing) into ``settings.bulk_dir`` from one read snapshot."""
+    from blacklist.bulk import export_bulk, read_snapshot
+
+    with read_snapshot(settings.database_url) as session:
+        dump = export_bulk(session, settings.bulk_dir, as_of or beijing_today(), keep=settings.bulk_keep)
+    log.info("bulk dump %s: %s, at change-log seq %d", dump.date,
+             ", ".join(f"{f.name} {f.rows} rows" for f in dump.files), dump.seq)
 
 
 def apply_rules(settings: Settings, as_of: date | None = None, entity_ids: Sequence[int] | None = None) -> None:
@@ -143,3 +157,4 @@ def sync_index(settings: Settings) -> None:
     log.info("search index %s: %d change(s), %d document(s) written, %d removed, at seq %d",
              "rebuilt" if report.rebuilt else "synced", report.changes, report.updated, report.deleted,
              report.last_seq)
+

@@ -24,6 +24,7 @@ from flask.typing import ResponseReturnValue
 from marshmallow import Schema
 from werkzeug.routing import IntegerConverter, PathConverter, Rule, parse_converter_args
 
+from app.api.bulk import GZIP, BulkListSchema
 from app.api.changes import ChangeArgs, ChangeFeedSchema
 from app.api.lists import XLSX_TYPE, CatalogueSchema, EntryPageSchema, ListArgs
 from app.api.objections import ObjectionBody, ObjectionPageSchema, SubmittedObjectionSchema
@@ -36,6 +37,7 @@ from app.regulator import (
     AnswerBody, EarlyRemovalBody, EntryOut, FlagBody, ObjectionOut, ObjectionOutPage, RemovalBody, WithdrawalBody,
 )
 from app.regulator_records import CorrectionBody, DossierOut, RepairBody, RepairedOut
+from blacklist.bulk import FILE_NAMES as BULK_FILES
 from blacklist.catalogue import default_catalogue
 from blacklist.objections import STATUSES as OBJECTION_STATUSES
 
@@ -137,6 +139,19 @@ OPERATIONS: tuple[Operation, ...] = (
               errors=(400, 404), parameters=CONDITIONAL),
     Operation("api.changes", {200: ChangeFeedSchema}, errors=(400,), query=ChangeArgs),
     Operation("api.sources", {200: SourceListSchema}),
+    Operation("api.bulk_dumps", {200: BulkListSchema}),
+    Operation("api.bulk_file", {
+        200: Answer(None, {GZIP: {"schema": {"type": "string", "format": "binary"}}}, {
+            "ETag": header("the file's SHA-256, as its manifest gives it"),
+            "Content-Length": header("bytes of the gzipped file", type="integer", minimum=0),
+            "Last-Modified": header("when the file was written"),
+            "Cache-Control": header("how long a cache may reuse the file"),
+            "Content-Disposition": header("attachment with the file name")}, "the gzipped file"),
+        304: Answer(None, headers={"ETag": header("the file's SHA-256"),
+                                   "Cache-Control": header("how long a cache may reuse the file")},
+                    description="not modified")},
+        errors=(404,), parameters=CONDITIONAL,
+        path={"date": {"pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"}, "file": {"enum": list(BULK_FILES)}}),
     Operation("api.search_entities", {200: PageSchema}, errors=(400, 503), query=SearchArgs, parameters=(FLAG,)),
     Operation("api.lists", {200: CatalogueSchema}),
     Operation("api.list_entries", {200: Answer(EntryPageSchema, {
