@@ -37,6 +37,7 @@ def _register() -> None:
     from app.cli_bulk import bulk_group
     from app.cli_index import index_group
     from app.cli_ingest import ingest_group, sample_data
+    from app.cli_inspections import inspections_group
     from app.cli_lists import lists_group
     from app.cli_tokens import tokens_group
 
@@ -46,6 +47,7 @@ def _register() -> None:
     main.add_command(ingest_group)
     main.add_command(sample_data)
     main.add_command(bulk_group)
+    main.add_command(inspections_group)
 
 
 @db.command("upgrade")

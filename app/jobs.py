@@ -100,12 +100,14 @@ def after_ingest(settings: Settings, reports: Sequence[RunReport]) -> None:
     """The steps that follow an ingest run, in order; each opens and commits its own unit of work.
 
     When a file was applied, the list rules run for today over the entities it touched, then
-    the search index catches up from the change log (which now holds both).
+    the search index catches up from the change log (which now holds both), then the credit risk
+    classes of the entities changed since the last classification are recomputed.
     """
     applied = [report for report in reports if report.status == "applied"]
     if applied:
         apply_rules(settings, entity_ids=sorted(set().union(*(r.entities for r in applied))))
         sync_index(settings)
+        classify_risk(settings)
 
 
 def daily_job(settings: Settings) -> None:
@@ -158,3 +160,23 @@ def sync_index(settings: Settings) -> None:
              "rebuilt" if report.rebuilt else "synced", report.changes, report.updated, report.deleted,
              report.last_seq)
 
+
+def monthly_risk_job(settings: Settings) -> None:
+    """The monthly full classification of credit risk classes (windows age, so everyone moves); never raises."""
+    try:
+        classify_risk(settings, full=True)
+    except Exception:  # noqa: BLE001 - the edge of a job: log it, the changed entities still follow each ingest
+        log.exception("monthly credit risk classification failed")
+
+
+def classify_risk(settings: Settings, *, full: bool = False, as_of: date | None = None) -> None:
+    """Recompute the credit risk classes as of ``as_of`` (today in Beijing): of every entity, or of
+    those changed since the last classification; one unit of work."""
+    from credit.risk import classify, classify_changed
+
+    day = as_of or beijing_today()
+    with session_factory_for(settings.database_url)() as session:
+        report = classify(session, day) if full else classify_changed(session, day)
+        session.commit()
+    log.info("credit risk classes as of %s (%s, policy %s): %d assessed, %d changed; %s", day, report.scope,
+             report.policy_version, report.assessed, report.changed, dict(sorted(report.counts.items())))

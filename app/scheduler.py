@@ -56,6 +56,8 @@ LOCK_KEY = int.from_bytes(b"gongxin", "big")
 LOCK_CHECK_JOB = "_scheduler-lock-check"
 DAILY_JOB = "_daily-list-rules"
 DAILY_SCHEDULE = "30 1 * * *"  # 01:30 Beijing: after midnight, so "today" is the new day
+MONTHLY_RISK_JOB = "_monthly-risk-classes"
+MONTHLY_RISK_SCHEDULE = "0 3 1 * *"  # 03:00 Beijing on the 1st: after the daily list rules have run
 DEFAULT_POLL_SECONDS = 15.0
 
 Job = Callable[[Settings, str], None]
@@ -64,8 +66,10 @@ Build = Callable[[Settings], BaseScheduler]
 
 def build_scheduler(settings: Settings, *, registry: Registry | None = None, job: Job = jobs.ingest_job,
                     scheduler_cls: type[BaseScheduler] = BackgroundScheduler,
-                    daily: Callable[[Settings], None] | None = jobs.daily_job) -> BaseScheduler:
-    """An unstarted scheduler: one job per source (id = source id, on its cron), and the daily list rules."""
+                    daily: Callable[[Settings], None] | None = jobs.daily_job,
+                    monthly: Callable[[Settings], None] | None = jobs.monthly_risk_job) -> BaseScheduler:
+    """An unstarted scheduler: one job per source (id = source id, on its cron), the daily list rules
+    and the monthly full classification of credit risk classes."""
     registry = registry if registry is not None else load_registry(settings.sources)
     workers = WORKERS.get(make_url(settings.database_url).get_backend_name(), 4)
     scheduler = scheduler_cls(timezone=TIMEZONE, executors={"default": ThreadPoolExecutor(workers)})
@@ -75,6 +79,9 @@ def build_scheduler(settings: Settings, *, registry: Registry | None = None, job
     if daily is not None:
         scheduler.add_job(daily, cron_trigger(DAILY_SCHEDULE), args=(settings,), id=DAILY_JOB,
                           name="list rules and index sync", **JOB_OPTIONS)
+    if monthly is not None:
+        scheduler.add_job(monthly, cron_trigger(MONTHLY_RISK_SCHEDULE), args=(settings,), id=MONTHLY_RISK_JOB,
+                          name="credit risk classes, all entities", **JOB_OPTIONS)
     return scheduler
 
 

@@ -318,3 +318,45 @@ class CreditRepair(Base):
     conditions: Mapped[dict[str, bool]] = mapped_column(Json, default=dict)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     request_id: Mapped[str | None] = mapped_column(String(64))
+
+
+class RiskAssessment(Base):
+    """An entity's credit risk class and score, with the factors that made them: regulators only.
+
+    A row is appended only when the class or the score differs from the entity's latest one, so
+    the rows of an entity are the history of its class. Never shown to the public.
+    """
+
+    __tablename__ = "risk_assessment"
+    # The latest assessment of each entity: the highest id per entity_id, read from the index alone.
+    __table_args__ = (Index("ix_risk_assessment_entity_latest", "entity_id", "id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    entity_id: Mapped[int] = mapped_column(ForeignKey("entity.id"))
+    assessed_on: Mapped[date] = mapped_column(Date)
+    policy_version: Mapped[str] = mapped_column(String(40))
+    score: Mapped[int] = mapped_column(Integer)
+    risk_class: Mapped[str] = mapped_column(String(2))
+    explanation: Mapped[list[dict[str, Any]]] = mapped_column(Json, default=list)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class RiskRun(Base):
+    """One classification run: its day, policy, scope and counts, and the change-log seq it covered.
+
+    The highest ``last_seq`` of the finished runs is the watermark from which the next run of
+    changed entities reads the change log.
+    """
+
+    __tablename__ = "risk_run"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    scope: Mapped[str] = mapped_column(String(16))
+    as_of: Mapped[date] = mapped_column(Date)
+    policy_version: Mapped[str] = mapped_column(String(40))
+    last_seq: Mapped[int] = mapped_column(BigInteger, default=0)
+    assessed: Mapped[int] = mapped_column(Integer, default=0)
+    changed: Mapped[int] = mapped_column(Integer, default=0)
+    counts: Mapped[dict[str, int]] = mapped_column(Json, default=dict)
+    started_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime)

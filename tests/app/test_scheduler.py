@@ -31,8 +31,9 @@ from sqlalchemy import text
 
 import ingest.runs
 from app import jobs
-from app.scheduler import (DAILY_JOB, JOB_OPTIONS, LOCK_CHECK_JOB, TIMEZONE, AdvisoryLock, FileLock, SchedulerLock,
-                           build_scheduler, cron_trigger, run_scheduler, scheduler_lock, start_background)
+from app.scheduler import (DAILY_JOB, JOB_OPTIONS, LOCK_CHECK_JOB, MONTHLY_RISK_JOB, TIMEZONE, AdvisoryLock, FileLock,
+                           SchedulerLock, build_scheduler, cron_trigger, run_scheduler, scheduler_lock,
+                           start_background)
 from config import Settings
 from credit.db import make_engine
 from credit.schema import upgrade
@@ -125,7 +126,7 @@ def test_build_scheduler_has_one_job_per_source_with_its_beijing_cron(settings: 
     calls: list[tuple[Settings, str]] = []
     scheduler = build_scheduler(settings, job=lambda s, source_id: calls.append((s, source_id)))
 
-    jobs_by_id = {job.id: job for job in scheduler.get_jobs() if job.id != DAILY_JOB}
+    jobs_by_id = {job.id: job for job in scheduler.get_jobs() if job.id not in (DAILY_JOB, MONTHLY_RISK_JOB)}
     assert sorted(jobs_by_id) == sorted(SCHEDULES)
     assert not scheduler.running
     expected = {
@@ -148,8 +149,8 @@ def test_build_scheduler_takes_a_registry_and_the_real_job_by_default(settings: 
     registry = load_registry(settings.sources)
     scheduler = build_scheduler(settings.with_overrides(sources=Path("/nonexistent.toml")), registry=registry)
 
-    assert {job.func for job in scheduler.get_jobs()} == {jobs.ingest_job, jobs.daily_job}
-    assert [job.id for job in scheduler.get_jobs()] == [s.id for s in registry.sources] + [DAILY_JOB]
+    assert {job.func for job in scheduler.get_jobs()} == {jobs.ingest_job, jobs.daily_job, jobs.monthly_risk_job}
+    assert [job.id for job in scheduler.get_jobs()] == [s.id for s in registry.sources] + [DAILY_JOB, MONTHLY_RISK_JOB]
 
 
 def test_the_daily_list_rules_run_at_half_past_one_beijing_time(settings: Settings) -> None:
@@ -487,7 +488,7 @@ def test_start_background_runs_only_where_the_lock_is_free(settings: Settings,
     first = start_background(settings, lock=make_lock(), poll_seconds=POLL)
     assert first is not None and first.running
     try:
-        assert sorted(job.id for job in first.get_jobs()) == sorted([*SCHEDULES, LOCK_CHECK_JOB, DAILY_JOB])
+        assert sorted(job.id for job in first.get_jobs()) == sorted([*SCHEDULES, LOCK_CHECK_JOB, DAILY_JOB, MONTHLY_RISK_JOB])
         assert start_background(settings, lock=make_lock()) is None
     finally:
         first.shutdown(wait=True)
