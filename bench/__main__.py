@@ -5,10 +5,10 @@ from __future__ import annotations
 import argparse
 import os
 
-from bench import ingest, risk, search, serving, store
+from bench import draw, ingest, risk, search, serving, store
 
-BENCHMARKS = {"ingest": ingest.main, "risk": risk.main, "search": search.main, "serving": serving.main,
-              "store": store.main}
+BENCHMARKS = {"draw": draw.main, "ingest": ingest.main, "risk": risk.main, "search": search.main,
+              "serving": serving.main, "store": store.main}
 
 
 def main() -> None:
@@ -18,7 +18,7 @@ def main() -> None:
                         help="run only this benchmark (repeatable)")
     parser.add_argument("--scale", type=float, default=1.0,
                         help="fraction of the full size (1.0: store 100k entities, 1M claims/facts; ingest 1M entities;"
-                             " search 300k and 1M entities; serving 1M; risk 1M)")
+                             " search 300k and 1M entities; serving 1M; draw 1M; risk 1M)")
     parser.add_argument("--runs", type=int, default=3, help="runs per figure; the median is reported")
     parser.add_argument("--pg-url", default=os.environ.get(
         "GONGXIN_BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/gongxin_bench"),

@@ -360,3 +360,77 @@ class RiskRun(Base):
     counts: Mapped[dict[str, int]] = mapped_column(Json, default=dict)
     started_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class InspectionItemRecord(Base):
+    """An item of the published inspection list (抽查事项清单): what may be inspected, on which basis."""
+
+    __tablename__ = "inspection_item"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(NAME_LENGTH))
+    basis: Mapped[str] = mapped_column(String(TEXT_LENGTH), default="")
+    agency_id: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class InspectorRecord(Base):
+    """An officer of the inspector register (执法检查人员名录): agency, region, declared ties (entity ids)."""
+
+    __tablename__ = "inspector"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    agency_id: Mapped[str] = mapped_column(String(64), index=True)
+    division_code: Mapped[str | None] = mapped_column(String(6))
+    declared_ties: Mapped[list[int]] = mapped_column(Json, default=list)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class InspectionPlan(Base):
+    """A 双随机 plan: its filters and rules, the seed's commitment, then its snapshot, seed and result.
+
+    The snapshot is its canonical JSON, zlib-compressed and base64-encoded; the seed stays null
+    until the draw reveals it (credit/inspection_plans.py).
+    """
+
+    __tablename__ = "inspection_plan"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    name: Mapped[str] = mapped_column(String(NAME_LENGTH))
+    agency_id: Mapped[str] = mapped_column(String(64))
+    filters: Mapped[dict[str, Any]] = mapped_column(Json, default=dict)
+    ratios: Mapped[dict[str, str]] = mapped_column(Json, default=dict)
+    rules: Mapped[dict[str, Any]] = mapped_column(Json, default=dict)
+    item_codes: Mapped[list[str]] = mapped_column(Json, default=list)
+    seed_commitment: Mapped[str] = mapped_column(String(64))
+    seed: Mapped[str | None] = mapped_column(String(64))
+    snapshot: Mapped[str | None] = mapped_column(Text)
+    snapshot_hash: Mapped[str | None] = mapped_column(String(64))
+    snapshot_on: Mapped[date | None] = mapped_column(Date)
+    result: Mapped[dict[str, Any] | None] = mapped_column(Json)
+    result_hash: Mapped[str | None] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16), default="planned")
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    drawn_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class InspectionTask(Base):
+    """One drawn target of a plan: its inspectors (or why it has none), then its result and publication."""
+
+    __tablename__ = "inspection_task"
+    __table_args__ = (UniqueConstraint("plan_id", "entity_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("inspection_plan.id"))
+    entity_id: Mapped[int] = mapped_column(ForeignKey("entity.id"), index=True)
+    stratum: Mapped[str] = mapped_column(String(32))
+    inspector_ids: Mapped[list[str]] = mapped_column(Json, default=list)
+    status: Mapped[str] = mapped_column(String(16), default="assigned")
+    reason: Mapped[str | None] = mapped_column(String(TEXT_LENGTH))
+    result: Mapped[str | None] = mapped_column(String(TEXT_LENGTH))
+    result_on: Mapped[date | None] = mapped_column(Date)
+    published_on: Mapped[date | None] = mapped_column(Date)
