@@ -71,11 +71,16 @@ Node = Term | Phrase | Const | AllOf | AnyOf
 
 @dataclass(frozen=True)
 class Ranked:
-    """A search: documents must match ``match`` and every filter; ``boosts`` only add to the score."""
+    """A search: documents must match ``match`` and every filter; ``boosts`` only add to the score.
+
+    ``prefer_active``: among hits of equal score, operating entities (``active`` = 1) come first.
+    A tie-break, not a tier: it never lifts an operating entity above a more relevant one.
+    """
 
     match: Node
     boosts: tuple[Node, ...] = ()
     filters: tuple[Node, ...] = ()
+    prefer_active: bool = False
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,8 @@ Routes: a query shaped like an identifier (or the prefix of one) goes to the ide
 anything else is split on whitespace into words that must all match, each word a phrase of
 bigrams over the name, former names, legal representative and address (and pinyin, for letters).
 Ranking adds constant tiers on top of relevance: exact normalised name, then names that start
-with the query, then operating entities, then BM25.
+with the query, then BM25; among equal scores operating entities come first (a tie-break the
+engines apply cheaply, not a boost clause every operating entity would have to match).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ MAX_PER_PAGE = 100
 MAX_DEPTH = 10_000  # deepest hit a page may reach: narrow the query or use bulk data beyond it
 # Score tiers, each above anything the tiers below can add (relevance stays under 1e4 for a
 # query of MAX_QUERY_CHARS: ≤ 59 grams × ~31 BM25 points × the field boosts below).
-EXACT_SCORE, PREFIX_SCORE, ACTIVE_SCORE = 1e6, 1e5, 1e4
+EXACT_SCORE, PREFIX_SCORE = 1e6, 1e5
 FIELD_BOOSTS = {"name": 2.0, "other": 0.5}  # other: former names, legal representative, address
 PINYIN_FIELDS = ("py_initials", "py_full")
 _ID_SHAPE = re.compile(r"[0-9A-Z]{6,18}")
@@ -69,7 +70,7 @@ def plan_search(request: SearchRequest) -> Plan:
         raise QueryError(f"查询过长：最多 {MAX_QUERY_CHARS} 个字")
     identifier = normalise_identifier(text)
     if _looks_like_identifier(identifier):
-        ranked = Ranked(_identifier_match(identifier), (Const(Term("active", "1"), ACTIVE_SCORE),), filters)
+        ranked = Ranked(_identifier_match(identifier), (), filters, prefer_active=True)
         try:
             as_text: Ranked | None = _text_plan(text, filters, offset, limit).main
         except QueryError:
@@ -134,12 +135,11 @@ def _text_plan(text: str, filters: tuple[Node, ...], offset: int, limit: int) ->
     boosts: tuple[Node, ...] = (
         Const(Term("name_exact", whole), EXACT_SCORE),
         Const(Term("name_prefix", whole[:PREFIX_MAX]), PREFIX_SCORE),
-        Const(Term("active", "1"), ACTIVE_SCORE),
     )
-    main = Ranked(_all(_word_match(w) for w in words), boosts, filters)
+    main = Ranked(_all(_word_match(w) for w in words), boosts, filters, prefer_active=True)
     fallback = None
     if any(has_han(w) for w in words):
-        fallback = Ranked(_all(_sounds_like(w) for w in words), boosts[2:], filters)
+        fallback = Ranked(_all(_sounds_like(w) for w in words), (), filters, prefer_active=True)
     return Plan("text", main, fallback, tuple(words), offset, limit, tuple(ignored))
 
 

@@ -30,6 +30,13 @@ INCREMENTAL_HEAP_BYTES = 50_000_000
 INCREMENTAL_THREADS = 1
 
 ID_FIELD = "id"
+# The operating-first tie-break: a fast field that tantivy's `weight_by_field` turns into a factor
+# log2(2 + value) on the score. 0 (not operating) leaves a score as it is; PREFER_WEIGHT multiplies
+# it by 1 + 2^-20, a few float32 steps: enough to order equal scores, too little to reorder any
+# two that relevance tells apart. (A boost clause matching every operating entity cost as much as
+# the whole query on common fragments.)
+PREFER_FIELD = "prefer"
+PREFER_WEIGHT = 2 ** (1 + 2 ** -20) - 2
 INDEXED_FIELDS = frozenset(KEYWORD_FIELDS + TOKEN_FIELDS + GRAM_FIELDS)
 _POSITIONAL = frozenset(GRAM_FIELDS)
 
@@ -47,6 +54,7 @@ def _schema() -> tantivy.Schema:
     # Bytes rather than text: tantivy-py always indexes a text field, and indexing every
     # document's whole JSON as a raw term would only bloat the term dictionary.
     builder.add_bytes_field(STORED_FIELD, stored=True, indexed=False)
+    builder.add_float_field(PREFER_FIELD, fast=True)
     return builder.build()
 
 
@@ -142,7 +150,8 @@ class TantivyReader:
         searcher = self._current()
         query = compile_ranked(search)
         # Tantivy's top-docs collector panics on limit 0; ask for one hit and drop it.
-        result = searcher.search(query, max(limit, 1), count=True, offset=offset)
+        weight = {"weight_by_field": PREFER_FIELD} if search.prefer_active else {}
+        result = searcher.search(query, max(limit, 1), count=True, offset=offset, **weight)
         hits = [_hit(searcher, score, address) for score, address in result.hits[:limit]]
         return RawPage(_total(result), hits)
 
@@ -199,6 +208,7 @@ def to_document(doc: IndexDoc) -> tantivy.Document:
         if value:  # an empty keyword would otherwise be indexed as the empty-string term
             out.add_text(name, value)
     out.add_bytes(STORED_FIELD, json.dumps(doc.stored, ensure_ascii=False).encode("utf-8"))
+    out.add_float(PREFER_FIELD, PREFER_WEIGHT if doc.fields.get("active") == "1" else 0.0)
     return out
 
 

@@ -43,6 +43,9 @@ def _single_threaded() -> bool:
 # match is worth exactly its boost.
 _COUNTED_FIELDS = frozenset(KEYWORD_FIELDS + TOKEN_FIELDS)
 WEIGHTING = scoring.MultiWeighting(scoring.BM25F(), **{f: scoring.Frequency() for f in _COUNTED_FIELDS})
+# The operating-first tie-break as a score: far below any difference relevance makes (Whoosh
+# scores are doubles), so it only orders hits that would otherwise tie.
+PREFER_SCORE = 1e-6
 
 
 def _schema() -> Schema:
@@ -79,8 +82,11 @@ def compile_node(node: Node) -> wq.Query:
 def compile_ranked(search: Ranked) -> tuple[wq.Query, wq.Query | None]:
     """(scored query, filter) for Whoosh: boosts add to the match's score, filters never score."""
     query = compile_node(search.match)
-    if search.boosts:
-        query = wq.AndMaybe(query, wq.Or([compile_node(b) for b in search.boosts]))
+    boosts = [compile_node(b) for b in search.boosts]
+    if search.prefer_active:
+        boosts.append(wq.Term("active", "1", boost=PREFER_SCORE))
+    if boosts:
+        query = wq.AndMaybe(query, wq.Or(boosts))
     filters = wq.And([compile_node(f) for f in search.filters]) if search.filters else None
     return query, filters
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import random
 from datetime import date
 
 import pytest
 from sqlalchemy.orm import Session
 
+from credit.entities import EntityIds, ensure_entities
+from credit.identifiers import generate_uscc
 from credit.listings import ListEntryIn, apply_list_entries
 from search_index.errors import IndexMissing, QueryError
 from search_index.index import SearchIndex, SearchPage
@@ -112,6 +115,27 @@ def test_exact_name_then_prefix_then_relevance_operating_before_deregistered(ind
     assert order[1] == known[2].id  # 華為終端… starts with the query
     assert order.index(known[1].id) < order.index(known[7].id)  # operating before revoked
     assert find(index, "华为").hits[0].highlights == ((0, 2),)
+
+
+def test_operating_first_breaks_ties_but_never_outranks_relevance(index: SearchIndex, session: Session) -> None:
+    rng = random.Random(3)
+    made = {}
+    # Equal names but for one character, the deregistered ones first (lower ids, earlier documents).
+    for key, name, status, address in (("closed", "深圳市星河商贸有限公司", "注销", None),
+                                       ("closed-2", "深圳市云河商贸有限公司", "注销", "深圳市福田区星河商贸大厦"),
+                                       ("open", "深圳市月河商贸有限公司", "存续", None)):
+        entity_id = ensure_entities(session, [EntityIds(uscc=generate_uscc(rng, division_code="440300"))])[0].entity_id
+        attributes = {"name": name, "status": status} | ({"address": address} if address else {})
+        data.claim(session, entity_id, **attributes)
+        made[key] = entity_id
+    session.commit()
+    rebuild(session, index)
+    page = find(index, "河商贸")
+    # The deregistered one whose address matches too is more relevant: first, although deregistered.
+    assert ids(page)[0] == made["closed-2"]
+    # The other two score the same: the operating one comes first.
+    assert ids(page)[1:] == [made["open"], made["closed"]]
+    assert page.hits[1].score > page.hits[2].score
 
 
 def test_filters_region_industry_status_and_flags(index: SearchIndex, known: dict, session: Session) -> None:
