@@ -10,7 +10,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from app.jobs import beijing_today
+from credit.clock import beijing_today
 from blacklist.bulk import BulkError, count_rows, export_bulk, read_snapshot
 
 

@@ -8,7 +8,7 @@ import click
 from flask.cli import with_appcontext
 
 from app import search, store
-from app.jobs import beijing_today
+from credit.clock import beijing_today
 from blacklist.errors import BlacklistError
 from blacklist.rules import apply_list_rules
 from search_index.errors import SearchError

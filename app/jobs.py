@@ -8,15 +8,15 @@ from __future__ import annotations
 
 import logging
 import threading
-from datetime import date, datetime
-from zoneinfo import ZoneInfo
 from collections import Counter
 from collections.abc import Sequence
+from datetime import date
 from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from config import Settings
+from credit.clock import beijing_today
 from credit.db import make_engine, make_session_factory
 from ingest.registry import load_registry
 
@@ -100,14 +100,31 @@ def after_ingest(settings: Settings, reports: Sequence[RunReport]) -> None:
     """The steps that follow an ingest run, in order; each opens and commits its own unit of work.
 
     When a file was applied, the list rules run for today over the entities it touched, then
-    the search index catches up from the change log (which now holds both), then the credit risk
-    classes of the entities changed since the last classification are recomputed.
+    the search index catches up from the change log (which now holds both), then the
+    drawn inspection tasks named by ingested results are marked done (never raising), then the
+    credit risk classes of the entities changed since the last classification are recomputed.
     """
     applied = [report for report in reports if report.status == "applied"]
     if applied:
         apply_rules(settings, entity_ids=sorted(set().union(*(r.entities for r in applied))))
         sync_index(settings)
+        link_results(settings, entity_ids=sorted(set().union(*(r.entities for r in applied))))
         classify_risk(settings)
+
+
+def link_results(settings: Settings, entity_ids: Sequence[int] | None = None) -> None:
+    """Mark drawn inspection tasks done from the ingested results naming them; logs and never raises."""
+    from credit.inspection_results import link_ingested_results
+
+    try:
+        with session_factory_for(settings.database_url)() as session:
+            linked = link_ingested_results(session, entity_ids)
+            session.commit()
+    except Exception:  # noqa: BLE001 - the edge of a job step: the ingest and the other steps are done
+        log.exception("linking ingested inspection results to their tasks failed")
+        return
+    if linked:
+        log.info("inspection results: %d drawn task(s) completed from ingested records", linked)
 
 
 def daily_job(settings: Settings) -> None:
@@ -141,11 +158,6 @@ def apply_rules(settings: Settings, as_of: date | None = None, entity_ids: Seque
     with session_factory_for(settings.database_url)() as session:
         report = apply_list_rules(session, day, entity_ids=entity_ids)
     log.info("list rules for %s: %s", day, dict(report.counts) or "no changes")
-
-
-def beijing_today() -> date:
-    """Today's date in Beijing, the day the lists' rules count in."""
-    return datetime.now(ZoneInfo("Asia/Shanghai")).date()
 
 
 def sync_index(settings: Settings) -> None:

@@ -16,7 +16,7 @@ from marshmallow import Schema, ValidationError, fields, validates_schema
 
 from app import store
 from app.api.schemas import FactSchema, ProfileSchema, profile_view
-from app.jobs import beijing_today
+from credit.clock import beijing_today
 from app.jsonfields import UtcDateTime
 from app.bodies import bounded_text, load_json_body, not_future
 from app.regulator import (

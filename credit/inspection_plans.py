@@ -60,6 +60,7 @@ from credit.models import (
 from credit.status import INACTIVE_MARKS
 
 DONE_STATUSES = ("assigned", "done")
+EXPORT_FORMAT = "gongxin-inspection-plan/1"
 
 
 class PlanError(InspectionError):
@@ -190,6 +191,38 @@ def stored_snapshot(plan: InspectionPlan) -> Snapshot:
     if plan.snapshot is None:
         raise PlanError(f"plan {plan.id}: no snapshot taken")
     return snapshot_from_dict(json.loads(zlib.decompress(base64.b64decode(plan.snapshot)).decode("utf-8")))
+
+
+def export_plan(session: Session, plan_id: int) -> dict[str, Any]:
+    """A drawn plan as one JSON document holding all ``verify_document`` needs to re-run its draw offline."""
+    plan = _plan(session, plan_id, "drawn", "closed")
+    assert plan.snapshot is not None
+    return {"format": EXPORT_FORMAT, "plan": {"id": plan.id, "name": plan.name, "agency_id": plan.agency_id,
+                                              "item_codes": plan.item_codes, "filters": plan.filters,
+                                              "snapshot_on": plan.snapshot_on.isoformat() if plan.snapshot_on else None},
+            "seed_commitment": plan.seed_commitment, "seed": plan.seed,
+            "snapshot": json.loads(zlib.decompress(base64.b64decode(plan.snapshot)).decode("utf-8")),
+            "snapshot_hash": plan.snapshot_hash, "rules": plan.rules, "result": plan.result,
+            "result_hash": plan.result_hash}
+
+
+def verify_document(document: Any) -> Verification:
+    """Re-run the draw of an exported plan (``export_plan``) from the document alone; name every mismatch."""
+    try:
+        if document.get("format") != EXPORT_FORMAT:
+            return Verification(False, [f"document: format is {document.get('format')!r}, not {EXPORT_FORMAT!r}"])
+        published = result_from_dict(document["result"])
+        check = verify(document["seed"], document["seed_commitment"], snapshot_from_dict(document["snapshot"]),
+                       document["snapshot_hash"], published, DrawRules.from_dict(document["rules"]))
+    except InspectionError as exc:
+        return Verification(False, [str(exc)])
+    except (AttributeError, KeyError, TypeError, ValueError) as exc:
+        return Verification(False, [f"document: malformed ({exc!r})"])
+    problems = list(check.problems)
+    if document.get("result_hash") != published.result_hash:
+        problems.append(f"document: gives result hash {document.get('result_hash')}, "
+                        f"its result says {published.result_hash}")
+    return Verification(not problems, problems)
 
 
 def _task_differences(session: Session, plan_id: int, published: DrawResult) -> list[str]:

@@ -119,6 +119,7 @@ class InspectionPolicy:
     publication_working_days: int
     load_cap_factor: Decimal
     require_local_inspectors: bool
+    result_due_days: int  # days after the draw an assigned task may stay without a result; 0: no limit
 
     def check_ratio(self, risk_class: str, value: object) -> Decimal:
         """The plan's ratio for ``risk_class`` as a decimal within the policy's bounds, or RatioError."""
@@ -169,7 +170,8 @@ def load_inspection_policy(path: Path = POLICY_FILE) -> InspectionPolicy:
         _text(table, "ratio_basis", where), classes, _text(table, "unclassified_stratum", where),
         _text(table, "unclassified_ratio_of", where), _bounds(table, classes, where), {},
         _count(table, "min_inspectors", where, 2), _count(table, "recent_inspection_months", where, 0),
-        _count(table, "publication_working_days", where, 1), _factor(table, where), _flag(table, where))
+        _count(table, "publication_working_days", where, 1), _factor(table, where), _flag(table, where),
+        _count(table, "result_due_days", where, 0))
     if policy.unclassified_stratum in classes:
         raise InspectionPolicyError(f"{where} unclassified_stratum must not be one of the classes")
     if policy.unclassified_ratio_of not in classes:

@@ -10,7 +10,7 @@ from marshmallow import Schema, fields, validate
 
 from app import store
 from app.api import bp
-from app.jobs import beijing_today
+from credit.clock import beijing_today
 from app.jsonfields import UtcDateTime
 from app.bodies import load_json_body
 from blacklist.objections import (

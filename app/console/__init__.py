@@ -72,3 +72,4 @@ def init_app(app: Flask) -> None:
 
 from app.console import auth as _auth  # noqa: E402,F401  (registers /console/login and /logout on bp)
 from app.console import dashboard as _dashboard  # noqa: E402,F401  (registers /console on bp)
+from app.console import plans as _plans  # noqa: E402,F401  (registers /console/plans, /tasks and /entities on bp)

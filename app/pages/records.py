@@ -8,6 +8,7 @@ from typing import Any
 from app.pages.formatting import day, validity, wan
 from app.pages.view import Record, items
 from blacklist.catalogue import Catalogue
+from credit.inspection_results import SOURCE as INSPECTION_RESULTS
 from credit.models import Fact, ListEntry
 
 SEVERITY = {"minor": "轻微", "ordinary": "一般", "serious": "严重"}
@@ -20,11 +21,15 @@ def text(value: Any) -> str:
     return "" if value is None else str(value).strip()
 
 
+# Sources that are no regulator's file: results of inspections drawn in Gongxin's own plans.
+OWN_SOURCES = {INSPECTION_RESULTS: "双随机抽查计划（检查部门见记录）"}
+
+
 def source_label(source: str | None, agencies: Mapping[str, str]) -> str:
     """Who said it: the agency behind a source id, with the id; the bare id when the agency is unknown."""
     if not source:
         return ""
-    agency = agencies.get(source)
+    agency = agencies.get(source) or OWN_SOURCES.get(source)
     return f"{agency}（{source}）" if agency else source
 
 

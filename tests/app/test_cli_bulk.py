@@ -13,7 +13,8 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from app import jobs, store
-from app.jobs import beijing_today, daily_job
+from app.jobs import daily_job
+from credit.clock import beijing_today
 from config import Settings, load_settings
 from credit.changelog import last_seq
 from credit.models import Entity

@@ -30,7 +30,7 @@ from schemathesis.checks import (
 from sqlalchemy import select
 
 from app import create_app, search, store
-from app.jobs import beijing_today
+from credit.clock import beijing_today
 from app.openapi import build_document
 from blacklist.tokens import issue_token
 from config import Settings

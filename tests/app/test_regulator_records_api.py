@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from werkzeug.test import TestResponse
 
 from app import store
-from app.jobs import beijing_today
+from credit.clock import beijing_today
 from blacklist.objections import submit_objection
 from blacklist.tokens import issue_token
 from credit.claims import ClaimIn, apply_claims

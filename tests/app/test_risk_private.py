@@ -71,7 +71,7 @@ def risky(app: Flask, tmp_path: Path) -> Iterator[tuple[data.Seeded, list[str]]]
 
 def public_urls(app: Flask, seeded: data.Seeded) -> list[str]:
     """Every public GET route with its parameters filled in, and the variants users ask for."""
-    values = {"identifier": seeded.main, "list_id": "serious-illegal"}
+    values = {"identifier": seeded.main, "list_id": "serious-illegal", "plan_id": 1}
     urls: list[str] = []
     for rule in app.url_map.iter_rules():
         if (rule.rule.startswith(PRIVATE_PREFIXES) or rule.endpoint in FOLLOWED | {"static"}
