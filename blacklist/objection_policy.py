@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import functools
-import tomllib
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 from blacklist.errors import PolicyError
+from credit.policyfile import read_policy_file
 
 POLICY_FILE = Path(__file__).with_name("objections.toml")
 
@@ -27,10 +27,7 @@ class ObjectionPolicy:
 @functools.cache
 def load_objection_policy(path: Path = POLICY_FILE) -> tuple[ObjectionPolicy, ...]:
     """The policy periods, oldest first; a wrong file raises PolicyError naming the field."""
-    try:
-        periods = tomllib.loads(path.read_text(encoding="utf-8")).get("period")
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise PolicyError(f"{path}: {exc}") from exc
+    periods = read_policy_file(path, PolicyError).get("period")
     if not isinstance(periods, list) or not periods:
         raise PolicyError(f"{path}: no [[period]] table")
     return tuple(sorted((_period(table, path) for table in periods), key=lambda p: p.valid_from))

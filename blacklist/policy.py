@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import tomllib
 from calendar import monthrange
 from dataclasses import dataclass
 from datetime import date
@@ -11,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from blacklist.errors import PolicyError
+from credit.policyfile import read_policy_file
 from credit.text import normalise_text
 
 RULES_FILE = Path(__file__).with_name("rules.toml")
@@ -131,10 +131,7 @@ def _first_match(table: dict[str, tuple[str, ...]], text: str) -> str | None:
 @functools.cache
 def load_rules_policy(path: Path = RULES_FILE) -> RulesPolicy:
     """Read and check the rules policy; a wrong or missing entry raises PolicyError naming it."""
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise PolicyError(f"{path}: {exc}") from exc
+    data = read_policy_file(path, PolicyError)
     abnormal = dict(_table(data, "abnormal", AbnormalPolicy, path))
     abnormal["annual_report_due"] = tuple(abnormal["annual_report_due"])
     abnormal["reasons"] = {k: frozenset(v) for k, v in abnormal["reasons"].items()}

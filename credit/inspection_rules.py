@@ -8,7 +8,6 @@ choices into the ``DrawRules`` that are published with the result and re-run by 
 from __future__ import annotations
 
 import functools
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import date, datetime
@@ -17,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from credit.errors import CreditError
+from credit.policyfile import read_policy_file
 
 POLICY_FILE = Path(__file__).with_name("inspection_policy.toml")
 TABLE = "draw"
@@ -152,10 +152,7 @@ class InspectionPolicy:
 @functools.cache
 def load_inspection_policy(path: Path = POLICY_FILE) -> InspectionPolicy:
     """Read and check the draw policy; a wrong or missing key raises InspectionPolicyError naming it."""
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise InspectionPolicyError(f"{path}: {exc}") from exc
+    data = read_policy_file(path, InspectionPolicyError)
     table = data.get(TABLE)
     if not isinstance(table, dict):
         raise InspectionPolicyError(f"{path}: missing table [{TABLE}]")

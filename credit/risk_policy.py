@@ -7,7 +7,6 @@ RiskPolicyError naming the file, the version and the key.
 from __future__ import annotations
 
 import functools
-import tomllib
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -15,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from credit.errors import CreditError
+from credit.policyfile import read_policy_file
 from credit.text import normalise_text
 
 RISK_FILE = Path(__file__).with_name("risk_policy.toml")
@@ -185,10 +185,7 @@ class RiskPolicies:
 @functools.cache
 def load_risk_policy(path: Path = RISK_FILE) -> RiskPolicies:
     """Read and check every version of the policy file."""
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise RiskPolicyError(f"{path}: {exc}") from exc
+    data = read_policy_file(path, RiskPolicyError)
     blocks = data.get("version")
     if not isinstance(blocks, list) or not blocks:
         raise RiskPolicyError(f"{path}: no [[version]] table")

@@ -8,13 +8,13 @@ Friday only; ``WorkCalendar.covers`` lets a caller say so.
 from __future__ import annotations
 
 import functools
-import tomllib
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from credit.errors import CreditError
+from credit.policyfile import read_policy_file
 
 CALENDAR_FILE = Path(__file__).with_name("workdays.toml")
 _DAY = timedelta(days=1)
@@ -57,10 +57,7 @@ class WorkCalendar:
 @functools.cache
 def load_calendar(path: Path = CALENDAR_FILE) -> WorkCalendar:
     """Read and check the calendar; any wrong entry raises CalendarError naming it."""
-    try:
-        blocks = tomllib.loads(path.read_text(encoding="utf-8")).get("year")
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise CalendarError(f"{path}: {exc}") from exc
+    blocks = read_policy_file(path, CalendarError).get("year")
     if not isinstance(blocks, list):
         raise CalendarError(f"{path}: no [[year]] table")
     holidays: set[date] = set()

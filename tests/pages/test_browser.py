@@ -13,9 +13,10 @@ import io
 import os
 import struct
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -39,6 +40,7 @@ DOCS_SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 # The pages show run times and ages, so every run draws slightly different pixels: the README's
 # screenshots are rewritten only when asked (``make screenshots``), into a scratch folder otherwise.
 SCREENSHOTS_WANTED = os.environ.get("GONGXIN_SCREENSHOTS") == "1"
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -67,10 +69,9 @@ class Watched:
         assert self.page.locator("script").count() == 0
 
 
-@pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
-    """The app on a seeded SQLite store with a real index, served over HTTP on a free loopback port."""
-    root = tmp_path_factory.mktemp("browser")
+def serve(root: Path, seed: Callable[[Path], T]) -> Iterator[tuple[str, T]]:
+    """The app on a new SQLite store under ``root``, filled by ``seed`` inside an app context, served
+    over HTTP on a free loopback port: yields (base URL, what ``seed`` returned), then stops it."""
     url = f"sqlite:///{root / 'store.db'}"
     engine = make_engine(url)
     upgrade(engine)
@@ -78,16 +79,28 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     app = create_app(Settings(database_url=url, index_dir=root / "index", sources=root / "sources.toml",
                               testing=True))
     with app.app_context():
-        seeded = data.build(store.session_factory(), root)
-        rebuild(store.session(), search.index())
+        seeded = seed(root)
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield Served(f"http://127.0.0.1:{server.server_port}", seeded)
+    yield f"http://127.0.0.1:{server.server_port}", seeded
     server.shutdown()
     thread.join(10)
     with app.app_context():
         store.engine().dispose()
+
+
+def _seed_pages(root: Path) -> data.Seeded:
+    seeded = data.build(store.session_factory(), root)
+    rebuild(store.session(), search.index())
+    return seeded
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    """The app on a seeded SQLite store with a real index, served over HTTP on a free loopback port."""
+    for base, seeded in serve(tmp_path_factory.mktemp("browser"), _seed_pages):
+        yield Served(base, seeded)
 
 
 @pytest.fixture(scope="module")

@@ -6,20 +6,15 @@ error, no CSP violation, no request off the machine, no script element.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
 from playwright.sync_api import Browser
-from werkzeug.serving import make_server
 
-from app import create_app, store
-from config import Settings
-from credit.db import make_engine
-from credit.schema import upgrade
+from app import store
 from tests.app.test_console_plans import PLAN_NAME, RATIOS, Seeded, seed_console
-from tests.pages.test_browser import DESKTOP, Watched, _watch, browser  # noqa: F401  (browser is a fixture)
+from tests.pages.test_browser import DESKTOP, Watched, _watch, browser, serve  # noqa: F401  (browser is a fixture)
 
 
 @dataclass(frozen=True)
@@ -33,23 +28,8 @@ class Console:
 @pytest.fixture(scope="module")
 def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
     """The app on a SQLite store seeded for the console, served over HTTP on a free loopback port."""
-    root = tmp_path_factory.mktemp("console-browser")
-    url = f"sqlite:///{root / 'store.db'}"
-    engine = make_engine(url)
-    upgrade(engine)
-    engine.dispose()
-    app = create_app(Settings(database_url=url, index_dir=root / "index", sources=root / "sources.toml",
-                              testing=True))
-    with app.app_context():
-        seeded = seed_console(store.session())
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield Console(f"http://127.0.0.1:{server.server_port}", seeded)
-    server.shutdown()
-    thread.join(10)
-    with app.app_context():
-        store.engine().dispose()
+    for base, seeded in serve(tmp_path_factory.mktemp("console-browser"), lambda _root: seed_console(store.session())):
+        yield Console(base, seeded)
 
 
 @pytest.fixture
