@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 import re
 
-from pypinyin import lazy_pinyin
+from pypinyin import Style, lazy_pinyin, pinyin
 from pypinyin.seg.mmseg import seg
 
 from credit.text import normalise_text
@@ -63,11 +63,23 @@ def _pieces(text: str) -> tuple[tuple[str, bool], ...]:
     """
     out: list[tuple[str, bool]] = []
     for han, other in _RUNS.findall(text):
-        if han:
-            out.extend((s, True) for word in seg.cut(han) for s in _word_pinyin(word))
-        else:
+        if not han:
             out.append((other, False))
+            continue
+        single = [_single_reading(c) for c in han]
+        if all(single):  # no character with two readings: segmenting for context would change nothing
+            out.extend((s, True) for s in single)  # type: ignore[misc]
+        else:
+            out.extend((s, True) for word in seg.cut(han) for s in _word_pinyin(word))
     return tuple(out)
+
+
+@functools.lru_cache(maxsize=65536)
+def _single_reading(char: str) -> str | None:
+    """The toneless pinyin of a character that has only one (whatever its tones); None for a
+    heteronym such as 长 (chang/zhang) or 行 (xing/hang), whose reading depends on the word."""
+    readings = pinyin(char, style=Style.NORMAL, heteronym=True)[0]
+    return readings[0] if len(set(readings)) == 1 and readings[0] == lazy_pinyin(char)[0] else None
 
 
 @functools.lru_cache(maxsize=262144)

@@ -36,11 +36,17 @@ def documents_by_ids(session: Session, entity_ids: Sequence[int]) -> dict[int, I
     return {doc.entity_id: doc for doc in _documents(session, rows)}
 
 
-def iter_documents(session: Session, batch: int = 5000) -> Iterator[list[IndexDoc]]:
-    """Every entity's document, in id order, ``batch`` at a time (keyset pages: no long OFFSET scans)."""
+def iter_documents(session: Session, batch: int = 5000, part: int = 0, parts: int = 1) -> Iterator[list[IndexDoc]]:
+    """Every entity's document, in id order, ``batch`` at a time (keyset pages: no long OFFSET scans).
+
+    With ``parts`` > 1, only the entities whose id is ``part`` modulo ``parts``: that many producers
+    together build every document once.
+    """
     after = 0
+    share = [Entity.id % parts == part] if parts > 1 else []
     while True:
-        rows = session.execute(select(*_COLUMNS).where(Entity.id > after).order_by(Entity.id).limit(batch)).all()
+        query = select(*_COLUMNS).where(Entity.id > after, *share).order_by(Entity.id).limit(batch)
+        rows = session.execute(query).all()
         if not rows:
             return
         yield _documents(session, rows)

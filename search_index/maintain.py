@@ -24,7 +24,8 @@ SYNC_BATCH = 5000  # change-log entries per sync step: one engine commit each
 # A backlog longer than this and than the index itself is cheaper to rebuild than to replay.
 REBUILD_BACKLOG = 50_000
 REBUILD_BATCH = 5000
-PARALLEL_ABOVE = 20_000  # entities from which a rebuild builds documents in a helper process
+PARALLEL_ABOVE = 20_000  # entities from which a rebuild builds documents in helper processes
+REBUILD_HELPERS = 2  # two cores: the helpers share them with the engine's indexing threads
 
 
 @dataclass(frozen=True)
@@ -94,7 +95,7 @@ def _documents(session: Session) -> Iterator[list[IndexDoc]]:
     url = session.get_bind().engine.url
     if count < PARALLEL_ABOVE or url.database in (None, "", ":memory:"):
         return iter_documents(session, REBUILD_BATCH)
-    return documents_in_helper(url.render_as_string(hide_password=False), REBUILD_BATCH)
+    return documents_in_helper(url.render_as_string(hide_password=False), REBUILD_BATCH, REBUILD_HELPERS)
 
 
 def sync(session: Session, index: SearchIndex, wait: float = 30.0) -> SyncReport:

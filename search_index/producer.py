@@ -1,9 +1,10 @@
-"""Index documents built in a helper process, so a rebuild uses both cores.
+"""Index documents built in helper processes, so a rebuild uses every core.
 
-Building a document (store read, normalisation, grams, pinyin) costs about as much Python time as
-the engine's side of indexing it; in a helper (`python -m search_index.producer`) the two overlap.
-The helper reads the store through its own read-only connection and streams pickled batches
-over a pipe, which paces it and ends it when the parent goes away.
+Building a document (store read, normalisation, grams, pinyin) costs several times the engine's
+side of indexing it; in helpers (`python -m search_index.producer`) the two overlap, and two
+helpers each build every other entity's document. Each helper reads the store through its own
+read-only connection and streams pickled batches over a pipe, which paces it and ends it when the
+parent goes away; the parent takes their batches in turn.
 """
 
 from __future__ import annotations
@@ -18,19 +19,29 @@ from search_index.engine import IndexDoc
 from search_index.errors import SearchError
 
 
-def documents_in_helper(url: str, batch: int) -> Iterator[list[IndexDoc]]:
-    """Every entity's document in id order, ``batch`` at a time, built by a helper process."""
-    helper = subprocess.Popen([sys.executable, "-m", "search_index.producer"], stdin=subprocess.PIPE,
-                              stdout=subprocess.PIPE)
-    assert helper.stdin is not None and helper.stdout is not None
+def documents_in_helper(url: str, batch: int, helpers: int = 1) -> Iterator[list[IndexDoc]]:
+    """Every entity's document, ``batch`` at a time, built by ``helpers`` processes (each in id order)."""
+    running: list[subprocess.Popen[bytes]] = []
     try:
-        pickle.dump((url, batch), helper.stdin)
-        helper.stdin.close()
-        while (item := _next(helper)) is not None:
-            yield item
+        for part in range(helpers):
+            helper = subprocess.Popen([sys.executable, "-m", "search_index.producer"], stdin=subprocess.PIPE,
+                                      stdout=subprocess.PIPE)
+            running.append(helper)
+            assert helper.stdin is not None
+            pickle.dump((url, batch, part, helpers), helper.stdin)
+            helper.stdin.close()
+        active = list(running)
+        while active:
+            for helper in list(active):
+                item = _next(helper)
+                if item is None:
+                    active.remove(helper)
+                else:
+                    yield item
     finally:
-        helper.kill()
-        helper.wait()
+        for helper in running:
+            helper.kill()
+            helper.wait()
 
 
 def _next(helper: subprocess.Popen[bytes]) -> list[IndexDoc] | None:
@@ -44,16 +55,17 @@ def _next(helper: subprocess.Popen[bytes]) -> list[IndexDoc] | None:
 
 
 def _serve() -> None:
-    """The helper's side: read (url, batch) from stdin, write ("docs", batch) items, then ("docs", None)."""
+    """The helper's side: read (url, batch, part, parts) from stdin, write ("docs", batch) items, then
+    ("docs", None)."""
     from credit.db import make_engine, make_session_factory
     from search_index.documents import iter_documents
 
-    url, batch = pickle.load(sys.stdin.buffer)
+    url, batch, part, parts = pickle.load(sys.stdin.buffer)
     out = sys.stdout.buffer
     engine = make_engine(url, read_only=True)
     try:
         with make_session_factory(engine)() as session:
-            for docs in iter_documents(session, batch):
+            for docs in iter_documents(session, batch, part, parts):
                 _send(out, ("docs", docs))
         _send(out, ("docs", None))
     except BrokenPipeError:

@@ -32,3 +32,11 @@ def test_pinyin_full_and_initials_use_phrase_readings() -> None:
 def test_pinyin_keeps_latin_and_digit_runs_whole_and_drops_punctuation() -> None:
     assert pinyin_initials("tcl科技(深圳)") == "tclkjsz"
     assert pinyin_full("360安全") == "360anquan"
+
+
+def test_characters_with_one_reading_and_heteronyms_in_one_name() -> None:
+    # 长 and 行 each have two readings; the word they stand in decides (长沙 chang, 银行 hang), also
+    # beside characters read one by one without segmenting.
+    assert pinyin_full("长沙银行股份有限公司") == "changshayinhanggufenyouxiangongsi"
+    assert pinyin_initials("长沙银行股份有限公司") == "csyhgfyxgs"
+    assert pinyin_full("行长办公室") == "hangzhangbangongshi"
