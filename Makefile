@@ -28,7 +28,8 @@ run: $(STAMP)
 	$(BIN)/gongxin sample-data $(SAMPLE_DIR) --entities $(SAMPLE_ENTITIES) --if-store-empty
 	-$(RUN_ENV) $(BIN)/gongxin ingest run
 	$(BIN)/gongxin index sync
-	$(BIN)/gongxin inspections sample --if-empty --host $(HOST) --port $(PORT)
+	# The regulators' sample (inspectors, a drawn plan, a console token) only beside the sample regulators' files.
+	test -n "$$GONGXIN_SOURCES" || $(BIN)/gongxin inspections sample --if-empty --host $(HOST) --port $(PORT)
 	$(RUN_ENV) GONGXIN_SCHEDULER=$${GONGXIN_SCHEDULER:-on} $(BIN)/gongxin serve --host $(HOST) --port $(PORT)
 
 test: $(STAMP) browser
