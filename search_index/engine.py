@@ -134,6 +134,9 @@ class EngineWriter(Protocol):
     def upsert(self, docs: Sequence[IndexDoc]) -> None:
         """Add the documents, replacing any document with the same entity id."""
 
+    def add(self, docs: Sequence[IndexDoc]) -> None:
+        """Add documents the index does not hold (a rebuild, each entity once): no delete first."""
+
     def delete(self, entity_ids: Sequence[int]) -> None:
         """Remove the documents of these entities (absent ones are ignored)."""
 

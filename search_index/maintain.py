@@ -79,7 +79,7 @@ def _build(session: Session, engine: Engine, data: Path, progress: Progress | No
     written = 0
     try:
         for docs in _documents(session):
-            writer.upsert(docs)
+            writer.add(docs)
             written += len(docs)
             if progress:
                 progress(len(docs))

@@ -142,6 +142,13 @@ def _hit(score: float | None, fields: Any) -> RawHit:
     return RawHit(int(stored["id"]), float(score or 0.0), stored)
 
 
+def _fields(doc: IndexDoc) -> dict[str, str]:
+    fields = dict(doc.fields)
+    fields["id"] = str(doc.entity_id)
+    fields[STORED_FIELD] = json.dumps({**doc.stored, "id": doc.entity_id}, ensure_ascii=False)
+    return fields
+
+
 class WhooshWriter:
     """One Whoosh writer; Whoosh's own lock makes a second writer on the directory fail."""
 
@@ -167,11 +174,13 @@ class WhooshWriter:
             self.commit()
         writer = self._current()
         for doc in latest.values():
-            fields = dict(doc.fields)
-            fields["id"] = str(doc.entity_id)
-            fields[STORED_FIELD] = json.dumps({**doc.stored, "id": doc.entity_id}, ensure_ascii=False)
-            writer.update_document(**fields)
+            writer.update_document(**_fields(doc))
         self._pending.update(latest)
+
+    def add(self, docs: Sequence[IndexDoc]) -> None:
+        writer = self._current()
+        for doc in docs:
+            writer.add_document(**_fields(doc))
 
     def delete(self, entity_ids: Sequence[int]) -> None:
         writer = self._current()

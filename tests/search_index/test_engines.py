@@ -239,6 +239,29 @@ def test_one_writer_takes_many_batches_and_repeated_ids(search_engine: Engine, i
     opened.close()
 
 
+def test_add_writes_new_documents_for_a_bulk_build(search_engine: Engine, index_dir: Path) -> None:
+    writer = search_engine.writer(index_dir, bulk=True)
+    writer.add([make_doc(i, f"新建{i}有限公司") for i in range(1, 51)])
+    writer.add([make_doc(i, f"第二批{i}有限公司") for i in range(51, 61)])
+    writer.commit()
+    writer.close()
+    opened = search_engine.reader(index_dir)
+    assert opened.count() == 60
+    assert search(opened, Term("name", "新建")).total == 50 and search(opened, Term("name", "二批")).total == 10
+    assert opened.stored_by_ids([7, 55]) == {7: make_doc(7, "新建7有限公司").stored,
+                                               55: make_doc(55, "第二批55有限公司").stored}
+    # Upserts after a bulk build still replace what the build added.
+    writer = search_engine.writer(index_dir)
+    writer.upsert([make_doc(7, "改名7有限公司")])
+    writer.commit()
+    writer.close()
+    opened.close()
+    opened = search_engine.reader(index_dir)
+    assert opened.count() == 60 and ids(opened, Term("id", "7")) == [7]
+    assert opened.stored_by_ids([7])[7]["name"] == "改名7有限公司"
+    opened.close()
+
+
 def test_delete_removes_and_ignores_absent_ids(search_engine: Engine, filled: Path) -> None:
     write(search_engine, filled, [], deletes=(2, 999))
     opened = search_engine.reader(filled)
