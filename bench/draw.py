@@ -102,7 +102,7 @@ def render(entities: int, runs: int, built_s: float, hash_s: float, figures: dic
              f" Ratios A {RATIOS['A']}, B {RATIOS['B']}, C {RATIOS['C']}, D {RATIOS['D']}; 2 inspectors per target."
              f" Median of {runs} draws with fresh seeds; the snapshot took {built_s:.1f} s to build and its hash"
              f" (canonical JSON + sha256, once per plan, not in the draw time) {hash_s:.1f} s. Load average"
-             f" when the draws began: {load:.1f} (other work shared the cores).", "",
+             f" when the draws began: {load:.1f}{' (other work shared the cores)' if load >= 1 else ''}.", "",
              "| inspectors | draw time (median) | runs | targets | unassigned | aim |",
              "| --- | ---: | ---: | ---: | ---: | --- |"]
     for local, f in figures.items():
