@@ -15,6 +15,7 @@ from credit.changelog import changes_since, last_seq
 from credit.models import Entity
 from search_index.documents import documents_by_ids, iter_documents
 from search_index.engine import Engine, EngineWriter, IndexDoc
+from search_index.errors import IndexMismatch
 from search_index.index import SearchIndex
 from search_index.producer import documents_in_helper
 from search_index.layout import SCHEMA_VERSION, Layout, Meta
@@ -99,11 +100,15 @@ def _documents(session: Session) -> Iterator[list[IndexDoc]]:
 
 
 def sync(session: Session, index: SearchIndex, wait: float = 30.0) -> SyncReport:
-    """Apply the change log after the index's last seq, in order; build the index if there is none."""
+    """Apply the change log after the index's last seq, in order; build the index if there is none,
+    or if the live one was built by another engine or an older schema (it is derived data)."""
     with index.layout.writing(wait):
         if not index.layout.exists():
             return _rebuild_locked(session, index, None)
-        meta = Layout.read_meta(index.layout.current(), index.engine.name)
+        try:
+            meta = Layout.read_meta(index.layout.current(), index.engine.name)
+        except IndexMismatch:
+            return _rebuild_locked(session, index, None)
         if last_seq(session) - meta.last_seq > max(REBUILD_BACKLOG, meta.documents):
             return _rebuild_locked(session, index, None)
         return _sync_locked(session, index)

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from search_index.errors import IndexBusy, IndexMismatch
 from search_index.index import SearchIndex
+from search_index.layout import SCHEMA_VERSION
 from search_index.maintain import check, rebuild, sync
 from search_index.query import SearchRequest
 from tests.factories import make_entity
@@ -112,6 +113,18 @@ def test_an_index_built_by_the_other_engine_asks_for_a_rebuild(session: Session,
     rebuild(session, rebuilt)
     assert rebuilt.search(SearchRequest("华为")).total == 4
     rebuilt.close()
+
+
+def test_sync_rebuilds_an_index_of_an_older_schema(session: Session, index: SearchIndex) -> None:
+    data.build(session)
+    rebuild(session, index)
+    meta = index.layout.current() / "meta.json"  # now as the previous release would have written it
+    meta.write_text(meta.read_text().replace(f'"schema": {SCHEMA_VERSION}', f'"schema": {SCHEMA_VERSION - 1}'))
+    index.close()
+    with pytest.raises(IndexMismatch, match="gongxin index rebuild"):
+        index.search(SearchRequest("华为"))
+    report = sync(session, index)  # what `make run` and every ingest job call
+    assert report.rebuilt and index.search(SearchRequest("华为")).total == 4
 
 
 def test_a_failed_rebuild_leaves_the_live_index_serving(session: Session, index: SearchIndex,
