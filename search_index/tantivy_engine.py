@@ -266,10 +266,12 @@ class TantivyWriter:
 
         Merging is waited for because dropping a writer aborts its merges: writers that always
         close right after a small commit would otherwise never merge, and segments would pile up.
+        No rollback first: it aborts the merges the last commit started too (a million-document
+        build then kept 12 segments instead of 5, 631 MiB instead of 477); what was not committed
+        never becomes visible anyway, as the writer ends without a commit.
         """
         writer, self._writer = self._writer, None
         if writer is not None:
-            writer.rollback()
             writer.wait_merging_threads()
 
 

@@ -288,6 +288,21 @@ def test_cancel_drops_uncommitted_changes(search_engine: Engine, filled: Path) -
     opened.close()
 
 
+def test_close_without_commit_drops_what_was_not_committed(search_engine: Engine, filled: Path) -> None:
+    writer = search_engine.writer(filled)
+    writer.upsert([make_doc(12, "关闭前未提交有限公司"), make_doc(1, "关闭前改名有限公司")])
+    writer.delete([3])
+    writer.close()
+    opened = search_engine.reader(filled)
+    assert opened.count() == 4
+    assert ids(opened, Term("name_exact", "关闭前未提交有限公司")) == []
+    assert ids(opened, Term("name_exact", "深圳市华为技术有限公司")) == [1]
+    assert ids(opened, Term("id", "3")) == [3]
+    opened.close()
+    again = search_engine.writer(filled)  # the lock was released
+    again.close()
+
+
 def test_stored_by_ids(reader: EngineReader) -> None:
     assert reader.stored_by_ids(iter([3, 1, 999])) == {1: COMPANIES[0].stored, 3: COMPANIES[2].stored}
     assert reader.stored_by_ids([]) == {}
