@@ -16,25 +16,19 @@ their "or at most 3 months" alternative is the ``published`` switch in publicity
 
 from __future__ import annotations
 
-from calendar import monthrange
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
 from blacklist.errors import PenaltyError, PolicyError
+from credit.workdays import add_months
 
 POLICY_FILE = "publicity.toml"
 SYSTEMS = ("credit", "samr")
 SEVERITIES = ("minor", "ordinary", "serious")
 _SEVERITY_NAMES = {"minor": "轻微", "ordinary": "一般", "serious": "严重"}
 _DAY = timedelta(days=1)
-
-
-def add_months(day: date, months: int) -> date:
-    """The same day ``months`` later, clamped to the end of a shorter month."""
-    year, month = divmod(day.year * 12 + day.month - 1 + months, 12)
-    return date(year, month + 1, min(day.day, monthrange(year, month + 1)[1]))
 
 
 def _covers(valid_from: date, valid_to: date | None, day: date) -> bool:

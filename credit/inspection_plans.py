@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 
 from credit.clock import utcnow
 from credit.inspection_rules import DrawRules, InspectionError, decimal_text, load_inspection_policy
-from credit.inspection_snapshot import months_before, snapshot_from_dict, snapshot_json
+from credit.inspection_snapshot import snapshot_from_dict, snapshot_json
 from credit.inspections import (
     Complaint,
     DrawResult,
@@ -58,6 +58,7 @@ from credit.models import (
     ListEntry,
 )
 from credit.status import INACTIVE_MARKS
+from credit.workdays import add_months
 
 DONE_STATUSES = ("assigned", "done")
 EXPORT_FORMAT = "gongxin-inspection-plan/1"
@@ -278,7 +279,7 @@ def _inspectors(session: Session, filters: PlanFilters) -> tuple[Inspector, ...]
 def _recent(session: Session, ids: set[int], months: int, today: date) -> tuple[RecentInspection, ...]:
     """Inspections of the snapshot's entities by each inspector since the period began: earlier tasks,
     dated by their result, or by their draw while the result is pending."""
-    since = months_before(today, months)
+    since = add_months(today, -months)
     since_start = datetime.combine(since, time())
     query = (select(InspectionTask.entity_id, InspectionTask.inspector_ids, InspectionTask.result_on,
                     InspectionPlan.drawn_at)

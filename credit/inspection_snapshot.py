@@ -11,7 +11,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-from calendar import monthrange
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -144,13 +143,6 @@ def snapshot_from_dict(data: Any) -> Snapshot:
             date.fromisoformat(data["taken_on"]))
     except (KeyError, TypeError, ValueError) as exc:
         raise DrawError(f"snapshot is malformed: {exc}") from exc
-
-
-def months_before(day: date, months: int) -> date:
-    """The same day ``months`` earlier, clamped to the end of a shorter month (31 May − 3 → 28/29 Feb)."""
-    index = day.year * 12 + day.month - 1 - months
-    year, month = divmod(index, 12)
-    return date(year, month + 1, min(day.day, monthrange(year, month + 1)[1]))
 
 
 def _register(data: Any, name: str) -> list[list[Any]]:

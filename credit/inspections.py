@@ -60,9 +60,9 @@ from credit.inspection_snapshot import (
     RecentInspection,
     Snapshot,
     canonical_json,
-    months_before,
     snapshot_hash,
 )
+from credit.workdays import add_months
 
 __all__ = [
     "Complaint", "DrawError", "DrawResult", "DrawRules", "EntityRow", "InspectionItem", "Inspector",
@@ -239,7 +239,7 @@ class _Conflicts:
         for inspector in snapshot.inspectors:
             for entity_id in inspector.declared_ties:
                 self.barred[entity_id].add(inspector.id)
-        since = months_before(snapshot.taken_on, months)
+        since = add_months(snapshot.taken_on, -months)
         for visit in snapshot.recent:
             if visit.inspected_on >= since:
                 self.barred[visit.entity_id].add(visit.inspector_id)

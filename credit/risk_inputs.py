@@ -7,7 +7,6 @@ object per entity. The results are plain tuples and dicts for the pure scoring i
 
 from __future__ import annotations
 
-from calendar import monthrange
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -20,6 +19,7 @@ from sqlalchemy.orm import Session
 from credit.clock import BEIJING
 from credit.models import Claim, CreditRepair, Entity, Fact, ListEntry, Objection, RiskAssessment
 from credit.risk_policy import RiskPolicy
+from credit.workdays import add_months
 
 ON_TIME = ""  # the filing day of a report filed without a date: before every deadline
 Scope = Callable[[Any], ColumnElement[bool]]  # a column of entity ids → the chunk's condition
@@ -48,13 +48,6 @@ class Inputs:
     inspections: dict[int, list[tuple[str, int]]] = field(default_factory=dict)  # (result, count)
     objections: dict[int, int] = field(default_factory=dict)
     latest: dict[int, tuple[int, str]] = field(default_factory=dict)  # (score, class) last recorded
-
-
-def months_before(day: date, months: int) -> date:
-    """The same day ``months`` calendar months earlier; a missing day becomes the month's last."""
-    index = day.year * 12 + day.month - 1 - months
-    year, month = divmod(index, 12)
-    return date(year, month + 1, min(day.day, monthrange(year, month + 1)[1]))
 
 
 def day_end(day: date) -> datetime:
@@ -99,7 +92,7 @@ def _iso(column: Any) -> Any:
 
 def _status_changes(session: Session, scope: Scope, policy: RiskPolicy, as_of: date) -> dict[int, int]:
     """New status values first seen within the window, less the entity's very first status."""
-    start, end = day_end(months_before(as_of, policy.status_changes.window_months)), day_end(as_of)
+    start, end = day_end(add_months(as_of, -policy.status_changes.window_months)), day_end(as_of)
     in_window = and_(Claim.first_seen >= start, Claim.first_seen < end)
     values = func.count(distinct(case((in_window, Claim.value))))
     older = func.max(case((Claim.first_seen < start, 1), else_=0))
@@ -150,7 +143,7 @@ def _penalties(session: Session, scope: Scope, policy: RiskPolicy,
                as_of: date) -> dict[int, list[tuple[str | None, tuple[int, ...]]]]:
     """Per entity and severity, how many penalties fall in each window (the first that holds them)."""
     rules = policy.penalties
-    bounds = [months_before(as_of, months) for months in rules.windows_months]
+    bounds = [add_months(as_of, -months) for months in rules.windows_months]
     within = [func.sum(case((Fact.decided_on > bound, 1), else_=0)) for bound in bounds]
     query = (select(Fact.entity_id, Fact.severity, *within)
              .where(scope(Fact.entity_id), Fact.kind == "penalty", Fact.status == "active",
@@ -168,7 +161,7 @@ def _penalties(session: Session, scope: Scope, policy: RiskPolicy,
 
 def _lists(session: Session, scope: Scope, policy: RiskPolicy, as_of: date) -> dict[int, list[tuple[str, int, int]]]:
     """Per entity and list: entries active on ``as_of``, and entries removed within the past window."""
-    past_start = months_before(as_of, policy.lists.past_window_months)
+    past_start = add_months(as_of, -policy.lists.past_window_months)
     active = or_(ListEntry.removed_on.is_(None), ListEntry.removed_on > as_of)
     query = (select(ListEntry.entity_id, ListEntry.list_id, func.sum(case((active, 1), else_=0)),
                     func.sum(case((active, 0), else_=1)))
@@ -184,7 +177,7 @@ def _lists(session: Session, scope: Scope, policy: RiskPolicy, as_of: date) -> d
 
 def _inspections(session: Session, scope: Scope, policy: RiskPolicy, as_of: date) -> dict[int, list[tuple[str, int]]]:
     """Per entity, how many inspections within the window ended with each result."""
-    start = months_before(as_of, policy.inspections.window_months)
+    start = add_months(as_of, -policy.inspections.window_months)
     result = Fact.body["result"].as_string()
     query = (select(Fact.entity_id, result, func.count())
              .where(scope(Fact.entity_id), Fact.kind == "inspection", Fact.status == "active",

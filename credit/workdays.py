@@ -8,6 +8,7 @@ Friday only; ``WorkCalendar.covers`` lets a caller say so.
 from __future__ import annotations
 
 import functools
+from calendar import monthrange
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -113,3 +114,10 @@ def _shown(value: Any) -> str:
     if isinstance(value, list):
         return "[" + ", ".join(_shown(v) for v in value) + "]"
     return value.isoformat() if isinstance(value, date) else repr(value)
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day ``months`` later (earlier when negative), clamped to the end of a shorter month
+    (31 May − 3 months → 28 or 29 February)."""
+    year, month = divmod(day.year * 12 + day.month - 1 + months, 12)
+    return date(year, month + 1, min(day.day, monthrange(year, month + 1)[1]))

@@ -21,8 +21,9 @@ from credit.facts import FactIn, apply_facts
 from credit.listings import ListEntryIn, apply_list_entries
 from credit.models import CreditRepair, Entity, Fact, Objection, RiskRun
 from credit.risk import classify, classify_changed, explain, history, watermark
-from credit.risk_inputs import months_before, report_years
+from credit.risk_inputs import report_years
 from credit.risk_policy import RISK_FILE, RiskPolicyError, load_risk_policy
+from credit.workdays import add_months
 from tests.factories import REGISTRY, REGISTRY_RANK, make_entity, penalty
 
 AS_OF = date(2025, 9, 1)
@@ -99,7 +100,7 @@ def test_status_changes_within_the_window_count_and_older_ones_do_not(session: S
     apply_claims(session, [ClaimIn(recent, "status", "在业", REGISTRY, REGISTRY_RANK, datetime(2025, 3, 1)),
                            ClaimIn(recent, "status", "开业", REGISTRY, REGISTRY_RANK, datetime(2025, 5, 1))])
     old = entity(session, 11, status=None)
-    start = months_before(AS_OF, P.status_changes.window_months)
+    start = add_months(AS_OF, -P.status_changes.window_months)
     apply_claims(session, [ClaimIn(old, "status", "存续", REGISTRY, REGISTRY_RANK, datetime(2019, 1, 1)),
                            ClaimIn(old, "status", "在业", REGISTRY, REGISTRY_RANK, datetime(2020, 1, 1)),
                            ClaimIn(old, "status", "开业", REGISTRY, REGISTRY_RANK,
@@ -130,7 +131,7 @@ def test_missing_and_late_annual_reports_score_from_the_year_of_establishment(se
 
 def test_penalties_score_by_severity_and_window_and_withdrawn_or_repaired_ones_do_not(session: Session) -> None:
     rules = P.penalties
-    first, second = (months_before(AS_OF, m) for m in rules.windows_months[:2])
+    first, second = (add_months(AS_OF, -m) for m in rules.windows_months[:2])
     eid = entity(session, 30)
     apply_facts(session, [
         penalty(eid, "P1", severity="serious", decided_on=first + DAY),  # just inside the first window
@@ -140,7 +141,7 @@ def test_penalties_score_by_severity_and_window_and_withdrawn_or_repaired_ones_d
         penalty(eid, "P5", severity="ordinary", decided_on=AS_OF + DAY),  # after the day: not yet
         penalty(eid, "P6", severity="serious", decided_on=AS_OF - 30 * DAY),
         penalty(eid, "P7", severity="serious", decided_on=AS_OF - 40 * DAY),
-        penalty(eid, "P8", severity="ordinary", decided_on=months_before(AS_OF, rules.windows_months[-1])),
+        penalty(eid, "P8", severity="ordinary", decided_on=add_months(AS_OF, -rules.windows_months[-1])),
     ])
     apply_facts(session, [penalty(eid, "P6", severity="serious", decided_on=AS_OF - 30 * DAY, change="d")])
     session.flush()
@@ -170,7 +171,7 @@ def test_a_family_over_its_limit_is_cut_to_it_and_the_cut_is_shown(session: Sess
 def test_lists_active_and_recent_past_score_by_list_and_withdrawn_or_old_ones_do_not(session: Session) -> None:
     rules = P.lists
     eid = entity(session, 40)
-    long_ago = months_before(AS_OF, rules.past_window_months)
+    long_ago = add_months(AS_OF, -rules.past_window_months)
     apply_list_entries(session, [
         entry(eid, "abnormal", "a1", date(2025, 1, 10)),
         entry(eid, "abnormal", "a2", date(2025, 2, 10)),  # a second entry on the same list: once per list
@@ -192,7 +193,7 @@ def test_lists_active_and_recent_past_score_by_list_and_withdrawn_or_old_ones_do
 def test_inspection_results_score_by_phrase_within_the_window(session: Session) -> None:
     rules = P.inspections
     eid = entity(session, 50)
-    start = months_before(AS_OF, rules.window_months)
+    start = add_months(AS_OF, -rules.window_months)
     apply_facts(session, [
         inspection(eid, "i1", "未发现问题", AS_OF - 100 * DAY),
         inspection(eid, "i2", "通过登记的住所（经营场所）无法联系", AS_OF - 50 * DAY),
@@ -262,7 +263,7 @@ def test_the_version_in_force_on_the_day_applies(session: Session) -> None:
     assert scored(session, eid, old_day)[0] == old.penalties.points["ordinary"][0]
     assert explain(session, eid).policy_version == old.id  # type: ignore[union-attr]
     years = [m for m in new.penalties.windows_months]
-    second = next(i for i, m in enumerate(years) if months_before(new_day, m) < date(2024, 8, 1))
+    second = next(i for i, m in enumerate(years) if add_months(new_day, -m) < date(2024, 8, 1))
     assert scored(session, eid, new_day)[0] == (new.penalties.points["ordinary"][0]
                                                 + new.penalties.points["ordinary"][second])
     assert explain(session, eid).policy_version == new.id  # type: ignore[union-attr]
