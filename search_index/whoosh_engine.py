@@ -16,6 +16,7 @@ from whoosh.analysis import SpaceSeparatedTokenizer
 from whoosh.collectors import FilterCollector, TopCollector
 from whoosh.fields import ID, KEYWORD, STORED, TEXT, Schema
 
+from search_index import whoosh_skip
 from search_index.engine import (
     GRAM_FIELDS, KEYWORD_FIELDS, STORED_FIELD, TOKEN_FIELDS, AllOf, AnyOf, Const, IndexDoc, Node, Phrase,
     Ranked, RawHit, RawPage, Term,
@@ -24,6 +25,9 @@ from search_index.engine import (
 # Writer tuning for a rebuild: two processes and one segment each, measured best on two cores.
 BULK_OPTIONS = {"procs": 2, "multisegment": True, "limitmb": 256}
 INCREMENTAL_OPTIONS = {"limitmb": 64}
+
+
+whoosh_skip.install()
 
 
 def _single_threaded() -> bool:
