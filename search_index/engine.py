@@ -103,10 +103,14 @@ class RawHit:
 
 @dataclass(frozen=True)
 class RawPage:
-    """The hits of one page, and how many documents matched in all."""
+    """The hits of one page, and how many documents matched in all.
+
+    ``total_exact`` False: the engine stopped counting, and ``total`` is a lower bound.
+    """
 
     total: int
     hits: list[RawHit]
+    total_exact: bool = True
 
 
 class EngineReader(Protocol):
@@ -115,8 +119,14 @@ class EngineReader(Protocol):
     Safe to share between threads; open a new reader to see later commits.
     """
 
-    def search(self, search: Ranked, offset: int, limit: int) -> RawPage:
-        """Hits ``offset``..``offset + limit`` by descending score, with the total."""
+    def search(self, search: Ranked, offset: int, limit: int, count_to: int | None = None) -> RawPage:
+        """Hits ``offset``..``offset + limit`` by descending score, with the total.
+
+        ``count_to``: the engine may stop looking after that many matches, where going on would
+        cost more than a page is worth. It then ranks the matches it saw together with every match
+        of the boost tiers (exact name, prefix) up to that many of those, and says the total is a
+        lower bound. None: every match counted and ranked.
+        """
 
     def count(self) -> int:
         """Number of documents."""

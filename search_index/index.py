@@ -40,6 +40,7 @@ class SearchPage:
     route: str
     approximate: bool = False
     ignored: tuple[str, ...] = ()
+    total_exact: bool = True  # False: more matched than were counted, ``total`` is a lower bound
 
 
 class SearchIndex:
@@ -74,13 +75,14 @@ class SearchIndex:
         """One page of results for ``request``; QueryError when it cannot be searched."""
         plan = plan_search(request)
         reader = self.reader()
-        raw, approximate = reader.search(plan.main, plan.offset, plan.limit), False
+        raw, approximate = reader.search(plan.main, plan.offset, plan.limit, plan.count_to), False
         if raw.total == 0 and plan.fallback is not None:
-            raw = reader.search(plan.fallback, plan.offset, plan.limit)
+            raw = reader.search(plan.fallback, plan.offset, plan.limit, plan.count_to)
             approximate = plan.route == "text"
         words = plan.words if plan.route == "text" else ()
         hits = [_hit(h.entity_id, h.score, h.stored, words) for h in raw.hits]
-        return SearchPage(raw.total, hits, request.page, request.per_page, plan.route, approximate, plan.ignored)
+        return SearchPage(raw.total, hits, request.page, request.per_page, plan.route, approximate, plan.ignored,
+                          raw.total_exact)
 
     def close(self) -> None:
         """Close the open reader."""

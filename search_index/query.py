@@ -23,6 +23,11 @@ MAX_RAW_CHARS = 400  # before normalisation: refuse pasted pages without reading
 MAX_WORDS = 8
 MAX_PER_PAGE = 100
 MAX_DEPTH = 10_000  # deepest hit a page may reach: narrow the query or use bulk data beyond it
+# An engine may stop counting (and ranking) after this many matches, or after the pages up to
+# PAGES_AHEAD past the one asked for if that is more: the total then reads "N 家以上". Whoosh
+# scores a match in tens of microseconds; a fragment in most names took seconds to rank exactly.
+COUNT_TO = 500
+PAGES_AHEAD = 5
 # Score tiers, each above anything the tiers below can add (relevance stays under 1e4 for a
 # query of MAX_QUERY_CHARS: ≤ 59 grams × ~31 BM25 points × the field boosts below).
 EXACT_SCORE, PREFIX_SCORE = 1e6, 1e5
@@ -57,6 +62,11 @@ class Plan:
     offset: int = 0
     limit: int = 20
     ignored: tuple[str, ...] = ()  # one-character words beside longer ones: too common to search
+
+    @property
+    def count_to(self) -> int:
+        """How many matches the engine must count at least: enough for the pager's next pages."""
+        return max(COUNT_TO, self.offset + self.limit * PAGES_AHEAD)
 
 
 def plan_search(request: SearchRequest) -> Plan:

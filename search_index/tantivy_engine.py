@@ -143,8 +143,11 @@ class TantivyReader:
             raise SearchError("the index reader is closed")
         return self._searcher
 
-    def search(self, search: Ranked, offset: int, limit: int) -> RawPage:
-        """Hits ``offset``..``offset + limit`` by descending score, with the exact total."""
+    def search(self, search: Ranked, offset: int, limit: int, count_to: int | None = None) -> RawPage:
+        """Hits ``offset``..``offset + limit`` by descending score, with the exact total.
+
+        ``count_to`` is not needed: tantivy counts and ranks every match in a few milliseconds.
+        """
         if offset < 0 or limit < 0:
             raise ValueError(f"negative offset or limit: {offset}, {limit}")
         searcher = self._current()

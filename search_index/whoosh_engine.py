@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 import os
 import threading
-from collections.abc import Iterable, Sequence
+from dataclasses import replace
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -13,10 +14,13 @@ from whoosh import index as whoosh_index
 from whoosh import query as wq
 from whoosh import scoring
 from whoosh.analysis import SpaceSeparatedTokenizer
-from whoosh.collectors import FilterCollector, TopCollector
+from whoosh.collectors import TopCollector
 from whoosh.fields import ID, KEYWORD, STORED, TEXT, Schema
+from whoosh.matching import Matcher, NullMatcher, ReadTooFar
 
 from search_index import whoosh_skip
+from search_index.analysis import normalise, pinyin_full, pinyin_initials
+from search_index.documents import TEXT_MAX
 from search_index.engine import (
     GRAM_FIELDS, KEYWORD_FIELDS, STORED_FIELD, TOKEN_FIELDS, AllOf, AnyOf, Const, IndexDoc, Node, Phrase,
     Ranked, RawHit, RawPage, Term,
@@ -61,6 +65,118 @@ def _schema() -> Schema:
     return Schema(**fields)
 
 
+# Phrases longer than this many grams on a field whose text the stored JSON gives back are matched
+# by their rarest grams and confirmed against that text (see ConfirmedPhrase).
+CONFIRM_ABOVE = 2
+# How many of the rarest grams find the candidates: pinyin trigrams are less selective than
+# Chinese bigrams (26 letters), so more of them are intersected.
+DRIVING_GRAMS = {"name": 2, "py_initials": 3, "py_full": 3}
+
+
+def _name_texts(stored: dict[str, Any]) -> list[str]:
+    return [normalise(t)[:TEXT_MAX] for t in (stored.get("name"), *(stored.get("former_names") or ())) if t]
+
+
+# The texts each confirmable gram field was cut from, rebuilt from a document's stored JSON
+# exactly as search_index.documents builds the field.
+CONFIRM_TEXTS: dict[str, Callable[[dict[str, Any]], list[str]]] = {
+    "name": lambda stored: _name_texts(stored)[:1],
+    "py_initials": lambda stored: [pinyin_initials(t) for t in _name_texts(stored)],
+    "py_full": lambda stored: [pinyin_full(t) for t in _name_texts(stored)],
+}
+
+
+class ConfirmedPhrase(wq.Query):  # type: ignore[misc]
+    """A phrase of overlapping grams, matched as its rarest grams and confirmed on the stored text.
+
+    Whoosh checks a phrase by intersecting the posting lists of all its grams, and common grams
+    (有限, 公司, "gon") have lists as long as the index: an exact company name walked them all.
+    Two rare grams find a handful of candidates; a candidate matches when its text holds the
+    phrase's text, which is exactly what the phrase of every gram means. Scored as the sum of
+    the driving grams' scores.
+    """
+
+    def __init__(self, field: str, tokens: tuple[str, ...], boost: float = 1.0) -> None:
+        self.fieldname, self.tokens, self.boost = field, tokens, boost
+        self.text = tokens[0] + "".join(t[-1] for t in tokens[1:])
+
+    def __eq__(self, other: object) -> bool:
+        return (isinstance(other, ConfirmedPhrase)
+                and (other.fieldname, other.tokens, other.boost) == (self.fieldname, self.tokens, self.boost))
+
+    def __hash__(self) -> int:
+        return hash((self.fieldname, self.tokens, self.boost))
+
+    def __repr__(self) -> str:
+        return f"ConfirmedPhrase({self.fieldname!r}, {self.text!r})"
+
+    def estimate_size(self, ixreader: Any) -> int:
+        return int(min(ixreader.doc_frequency(self.fieldname, t) for t in self.tokens))
+
+    def matcher(self, searcher: Any, context: Any = None) -> Any:
+        reader = searcher.reader()
+        frequencies = [(reader.doc_frequency(self.fieldname, t), t) for t in set(self.tokens)]
+        if any(f == 0 for f, _ in frequencies):
+            return NullMatcher()
+        driving = [wq.Term(self.fieldname, t) for _, t in sorted(frequencies)[:DRIVING_GRAMS[self.fieldname]]]
+        candidates = wq.And(driving).matcher(searcher, context)
+        texts_of = CONFIRM_TEXTS[self.fieldname]
+
+        def holds(docnum: int) -> bool:
+            stored = json.loads(reader.stored_fields(docnum)[STORED_FIELD])
+            return any(self.text in text for text in texts_of(stored))
+
+        return _Confirming(candidates, holds, self.boost)
+
+
+class _Confirming(Matcher):  # type: ignore[misc]
+    """The candidates of a matcher that pass a check, checked lazily: a search that stops early
+    (a count limit) confirms only the candidates it reached."""
+
+    def __init__(self, candidates: Any, holds: Callable[[int], bool], boost: float) -> None:
+        self._candidates, self._holds, self._boost = candidates, holds, boost
+        self._settle()
+
+    def _settle(self) -> None:
+        candidates = self._candidates
+        while candidates.is_active() and not self._holds(candidates.id()):
+            candidates.next()
+
+    def is_active(self) -> bool:
+        return bool(self._candidates.is_active())
+
+    def id(self) -> int:
+        return int(self._candidates.id())
+
+    def next(self) -> bool:
+        self._candidates.next()
+        self._settle()
+        return False
+
+    def skip_to(self, target: int) -> None:
+        if not self.is_active():
+            raise ReadTooFar
+        if target > self.id():
+            self._candidates.skip_to(target)
+            self._settle()
+
+    def reset(self) -> None:
+        self._candidates.reset()
+        self._settle()
+
+    def copy(self) -> _Confirming:
+        return _Confirming(self._candidates.copy(), self._holds, self._boost)
+
+    def supports_block_quality(self) -> bool:
+        return False
+
+    def weight(self) -> float:
+        return float(self._candidates.weight())
+
+    def score(self) -> float:
+        return float(self._candidates.score()) * self._boost
+
+
 def compile_node(node: Node) -> wq.Query:
     """The Whoosh query of one node of the engine-neutral tree."""
     if isinstance(node, Term):
@@ -68,6 +184,8 @@ def compile_node(node: Node) -> wq.Query:
     if isinstance(node, Phrase):
         if len(node.tokens) == 1:
             return wq.Term(node.field, node.tokens[0], boost=node.boost)
+        if len(node.tokens) > CONFIRM_ABOVE and node.field in CONFIRM_TEXTS:
+            return ConfirmedPhrase(node.field, node.tokens, node.boost)
         return wq.Phrase(node.field, list(node.tokens), boost=node.boost)
     if isinstance(node, Const):
         if isinstance(node.query, Term) and node.query.field in _COUNTED_FIELDS:
@@ -83,16 +201,69 @@ def compile_node(node: Node) -> wq.Query:
     raise TypeError(f"not a query node: {node!r}")
 
 
-def compile_ranked(search: Ranked) -> tuple[wq.Query, wq.Query | None]:
-    """(scored query, filter) for Whoosh: boosts add to the match's score, filters never score."""
-    query = compile_node(search.match)
+def _unscored(node: Node) -> wq.Query:
+    """A condition that must hold and adds nothing to the score (filters, tier requirements)."""
+    if isinstance(node, Const):
+        return _unscored(node.query)
+    if isinstance(node, (Term, Phrase)):
+        return compile_node(replace(node, boost=0.0))
+    if isinstance(node, AllOf):
+        return wq.And([_unscored(c) for c in node.clauses])
+    return wq.Or([_unscored(c) for c in node.clauses])
+
+
+def _with_boosts(query: wq.Query, search: Ranked) -> wq.Query:
     boosts = [compile_node(b) for b in search.boosts]
     if search.prefer_active:
         boosts.append(wq.Term("active", "1", boost=PREFER_SCORE))
-    if boosts:
-        query = wq.AndMaybe(query, wq.Or(boosts))
-    filters = wq.And([compile_node(f) for f in search.filters]) if search.filters else None
-    return query, filters
+    return wq.AndMaybe(query, wq.Or(boosts)) if boosts else query
+
+
+def compile_ranked(search: Ranked) -> wq.Query:
+    """The Whoosh query of a search: filters hold without scoring, boosts add to the match's score.
+
+    Filters are conditions of the query itself rather than a filter set: Whoosh would list
+    every document a filter allows (most of the index, for "operating") on every search.
+    """
+    query = compile_node(search.match)
+    if search.filters:
+        query = wq.And([query, *(_unscored(f) for f in search.filters)])
+    return _with_boosts(query, search)
+
+
+def compile_tiers(search: Ranked) -> wq.Query | None:
+    """The documents of ``search`` in a boost tier (exact name, prefix), scored as ``search`` scores
+    them; None when the search has no tiers."""
+    if not search.boosts:
+        return None
+    query = wq.And([compile_node(search.match), *(_unscored(f) for f in search.filters),
+                    wq.Or([_unscored(b) for b in search.boosts])])
+    return _with_boosts(query, search)
+
+
+class _FirstMatches(TopCollector):  # type: ignore[misc]
+    """Whoosh's top-N collector, stopping after ``count_to`` matches (None: at the last).
+
+    Scores every match it reaches: no block-quality skipping (measured: Whoosh's bounds for
+    these queries never allowed a skip) and no matcher replacement, so the count is exact.
+    """
+
+    def __init__(self, limit: int, count_to: int | None) -> None:
+        super().__init__(limit=limit, usequality=False, replace=0)
+        self.count_to = count_to
+        self.stopped = False
+
+    def matches(self) -> Iterator[int]:
+        for docnum in super().matches():
+            if self.count_to is not None and self.total >= self.count_to:
+                self.stopped = True  # one match more than counted: the total is a lower bound
+                return
+            yield docnum
+
+    def top(self, searcher: Any, query: wq.Query) -> list[tuple[float, int]]:
+        """(score, document number) of the top N of ``query``, best first."""
+        searcher.search_with_collector(query, self)
+        return list(self.results().top_n)
 
 
 class WhooshReader:
@@ -107,20 +278,33 @@ class WhooshReader:
         self._searcher = self._index.searcher(weighting=WEIGHTING)
         self._lock = threading.Lock()
 
-    def search(self, search: Ranked, offset: int, limit: int) -> RawPage:
-        query, filters = compile_ranked(search)
+    def search(self, search: Ranked, offset: int, limit: int, count_to: int | None = None) -> RawPage:
+        """Hits ``offset``..``offset + limit``; with ``count_to``, ranked among the first ``count_to``
+        matches (in index order) and the first ``count_to`` of the boost tiers.
+
+        Whoosh scores matches in Python, tens of microseconds each: a fragment such as 有限公司
+        matches most names and took seconds to rank exactly. The tiers are searched apart so that
+        an exact name or a name starting with the query is never missed however many match.
+        """
+        wanted = max(offset + limit, 1)
         with self._lock:
-            # No quality skipping and no matcher replacement: both drop documents that cannot
-            # reach the top N, leaving the total uncounted (or undercounted), and len(results)
-            # would then run the whole query a second time.
-            collector: Any = TopCollector(limit=max(offset + limit, 1), usequality=False, replace=0)
-            if filters is not None:
-                collector = FilterCollector(collector, allow=filters)
-            self._searcher.search_with_collector(query, collector)
-            results = collector.results()
-            end = min(offset + limit, len(results.top_n))
-            hits = [_hit(results.score(i), results[i]) for i in range(offset, end)]
-            return RawPage(len(results), hits)
+            first = _FirstMatches(wanted, count_to)
+            top = first.top(self._searcher, compile_ranked(search))
+            tiers = compile_tiers(search) if first.stopped and self._tiers_match(search) else None
+            if tiers is not None:
+                merged = dict((n, s) for s, n in top)
+                merged.update((n, s) for s, n in _FirstMatches(wanted, count_to).top(self._searcher, tiers))
+                top = sorted(((s, n) for n, s in merged.items()), key=lambda sn: (-sn[0], sn[1]))[:wanted]
+            hits = [_hit(score, self._searcher.stored_fields(docnum)) for score, docnum in top[offset:offset + limit]]
+            return RawPage(first.total, hits, not first.stopped)
+
+    def _tiers_match(self, search: Ranked) -> bool:
+        """Whether any document is in a boost tier (a name equal to or starting with the query):
+        usually none for a fragment, and then the tiers need no search of their own."""
+        terms = [b.query for b in search.boosts if isinstance(b, Const) and isinstance(b.query, Term)]
+        if len(terms) < len(search.boosts):
+            return True
+        return any(self._searcher.doc_frequency(t.field, t.value) for t in terms)
 
     def count(self) -> int:
         with self._lock:

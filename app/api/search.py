@@ -45,6 +45,7 @@ class PageSchema(Schema):
     """A page of results with the total."""
 
     total = fields.Integer()
+    total_exact = fields.Boolean(metadata={"description": "false: more matched than were counted; total is a lower bound"})
     page = fields.Integer()
     per_page = fields.Integer()
     approximate = fields.Boolean()

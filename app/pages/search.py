@@ -72,6 +72,7 @@ def _pager(page: SearchPage) -> Pager:
     flags = [f for f in request.args.getlist("flag") if f]
     if flags:
         kept["flag"] = flags
-    return make_pager(page.total, page.page, page.per_page,
+    # A lower-bound total means at least one more match: the pager offers the page after it.
+    return make_pager(page.total + (not page.total_exact), page.page, page.per_page,
                       lambda n: url_for("pages.search", **kept, page=n), max_pages=MAX_DEPTH // page.per_page)
 

@@ -27,11 +27,22 @@ def known(app: Flask, cli: Callable[..., Result]) -> dict[int, data.Known]:
 
 def test_search_returns_ranked_items_with_the_total_and_highlights(client: FlaskClient, known: dict) -> None:
     body = client.get("/api/v1/search", query_string={"q": "華為", "per_page": 2}).get_json()
-    assert body["total"] == 4 and body["page"] == 1 and body["per_page"] == 2
+    assert body["total"] == 4 and body["total_exact"] is True and body["page"] == 1 and body["per_page"] == 2
     first = body["items"][0]
     assert first == {"uscc": known[3].uscc, "name": "华为", "status": "注销", "region": "440300",
                      "industry": None, "flags": [], "highlights": [[0, 2]]}
     assert len(body["items"]) == 2
+
+
+def test_a_total_counted_only_in_part_is_marked_as_a_lower_bound(client: FlaskClient, known: dict,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("search_index.query.COUNT_TO", 2)
+    monkeypatch.setattr("search_index.query.PAGES_AHEAD", 1)
+    body = client.get("/api/v1/search", query_string={"q": "有限公司", "per_page": 1}).get_json()
+    everything = client.get("/api/v1/search", query_string={"q": "有限公司", "per_page": 100}).get_json()
+    assert everything["total_exact"] is True and everything["total"] > 2
+    assert (body["total"], body["total_exact"]) in ((2, False), (everything["total"], True))  # Whoosh: 2, tantivy: all
+    assert body["items"][0]["name"] in {item["name"] for item in everything["items"]}
 
 
 def test_search_by_identifier_and_with_filters(client: FlaskClient, known: dict) -> None:

@@ -50,6 +50,19 @@ def test_hostile_names_are_escaped_around_the_highlight(client: FlaskClient, see
     assert name in parse(body).text  # the reader sees the name as it was sent, as text
 
 
+def test_a_total_counted_only_in_part_reads_as_a_lower_bound(client: FlaskClient, seeded: data.Seeded,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """Whoosh (the default engine) stops counting past the pages the pager needs: "N 家以上"."""
+    monkeypatch.setattr("search_index.query.COUNT_TO", 5)
+    monkeypatch.setattr("search_index.query.PAGES_AHEAD", 1)
+    args = {"q": "科技", "region": "44", "status": "active"}
+    first = parse(client.get("/search", query_string=args).data)
+    assert "共找到 20 家以上企业，当前第 1–20 家" in first.text
+    [next_url] = first.hrefs("next")
+    second = parse(client.get(next_url).data)  # counting reaches further for a later page
+    assert "共找到 26 家企业，当前第 21–26 家" in second.text and not second.hrefs("next")
+
+
 def test_pagination_keeps_the_query_and_every_filter(client: FlaskClient, seeded: data.Seeded) -> None:
     args = {"q": "科技", "region": "44", "status": "active"}
     first_body = client.get("/search", query_string=args).data

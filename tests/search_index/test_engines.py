@@ -139,6 +139,11 @@ def test_missing_fields_match_nothing(reader: EngineReader) -> None:
 def test_phrase_matches_only_consecutive_grams(reader: EngineReader) -> None:
     assert ids(reader, Phrase("name", ("华为", "为技"))) == [1]
     assert ids(reader, Phrase("name", ("市华", "华为", "为技", "技术"))) == [1]
+    # Long phrases: every gram present in name 1 and 4, but only name 1 holds them in a row.
+    assert ids(reader, Phrase("name", ("深圳", "圳市", "市华", "华为"))) == [1]
+    assert ids(reader, Phrase("name", ("深圳", "圳市", "市腾", "腾讯"))) == [4]
+    assert ids(reader, Phrase("name", ("圳市", "市华", "华为", "为终"))) == []
+    assert ids(reader, Phrase("name", ("有限", "限公", "公司"))) and ids(reader, Phrase("name", ("有限", "限公", "公华"))) == []
     assert ids(reader, Phrase("name", ("深圳", "华为"))) == []  # both present, not adjacent
     assert ids(reader, Phrase("name", ("为技", "华为"))) == []  # adjacent, wrong order
     assert ids(reader, AllOf((Term("name", "深圳"), Term("name", "华为")))) == [1]
@@ -206,6 +211,24 @@ def test_pages_and_exact_totals(search_engine: Engine, index_dir: Path) -> None:
     assert all(h.score == h.entity_id for p in pages for h in p.hits)
     assert search(opened, ranked, offset=0, limit=0) == RawPage(25, [])
     assert search(opened, Term("name", "商贸"), limit=3).total == 25
+    opened.close()
+
+
+def test_a_count_limit_may_bound_the_total_but_never_loses_a_tier(search_engine: Engine, index_dir: Path) -> None:
+    """An engine may stop counting after ``count_to`` matches (Whoosh does); a document of a
+    boost tier is found wherever it sits in the index, and a lower-bound total says so."""
+    docs = [make_doc(i, f"测试{i:02d}号商贸有限公司") for i in range(1, 31)] + [make_doc(31, "商贸有限公司")]
+    write(search_engine, index_dir, docs)
+    opened = search_engine.reader(index_dir)
+    ranked = Ranked(Phrase("name", ("商贸", "贸有", "有限")), (Const(Term("name_exact", "商贸有限公司"), 1e6),
+                                                           Const(Term("name_prefix", "商贸有限公司"), 1e5)))
+    counted = opened.search(ranked, 0, 3, count_to=5)
+    assert [h.entity_id for h in counted.hits][:1] == [31] and len(counted.hits) == 3
+    assert (counted.total, counted.total_exact) in ((31, True), (5, False))
+    full = opened.search(ranked, 0, 3)
+    assert (full.total, full.total_exact, full.hits[0].entity_id) == (31, True, 31)
+    few = opened.search(ranked, 0, 3, count_to=31)
+    assert (few.total, few.total_exact) == (31, True)  # all counted: exact, whatever the engine
     opened.close()
 
 
