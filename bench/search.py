@@ -33,7 +33,7 @@ from search_index.analysis import grams
 from search_index.engine import Phrase, Ranked
 from search_index.index import SearchIndex
 from search_index.maintain import rebuild, sync
-from search_index.query import SearchRequest
+from search_index.query import COUNT_TO, SearchRequest
 
 SIZES = (3, 10)  # × the --scale unit of 100,000 entities
 # Whoosh builds at a few hundred documents a second (10 minutes for 300,000, over half an hour
@@ -211,7 +211,10 @@ def render(results: list[dict[str, Any]], runs: int) -> str:
              " function, store → new version → swap, median of the runs shown. Sync: 10,000 entities changed"
              " (legal representative, address) and `sync` timed. FTS5: the same normalised names in a"
              " `trigram` table, queries as quoted strings, count + top 10 per query. Whoosh is built once per"
-             f" size (10 minutes and more) and at {SLOW[1]:,} entities queried in one pass.", ""]
+             f" size (10 minutes and more) and at {SLOW[1]:,} entities queried in one pass. Totals: tantivy"
+             f" counts every match; Whoosh counts up to {COUNT_TO:,} (or the pages ahead of a later page) and"
+             " beyond that ranks the matches it counted plus every exact-name and prefix match, reporting"
+             " the total as a lower bound (`total_exact`: false, \"N 家以上\").", ""]
     for result in results:
         skipped = (f" {result['skipped']} was not measured at this size in this run (`--skip-slow` or `--search-engines`)."
                    if result.get("skipped") else "")
