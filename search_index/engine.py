@@ -85,7 +85,12 @@ class Ranked:
 
 @dataclass(frozen=True)
 class IndexDoc:
-    """One entity as the index holds it: field name → token string (see the field tuples)."""
+    """One entity as the index holds it: field name → token string (see the field tuples).
+
+    ``stored`` comes back with every hit. Its ``name`` and ``former_names`` are also what the
+    ``name`` and pinyin fields were cut from (after normalisation): Whoosh confirms long phrases
+    on those fields against them.
+    """
 
     entity_id: int
     fields: dict[str, str]
