@@ -177,6 +177,12 @@ class _Confirming(Matcher):  # type: ignore[misc]
         return float(self._candidates.score()) * self._boost
 
 
+def _overlapping(tokens: tuple[str, ...]) -> bool:
+    """Whether the tokens are the overlapping grams of one text (each starts where the last ended
+    but one character), so that the text they spell can stand for them."""
+    return all(len(a) == len(b) > 1 and a[1:] == b[:-1] for a, b in zip(tokens, tokens[1:]))
+
+
 def compile_node(node: Node) -> wq.Query:
     """The Whoosh query of one node of the engine-neutral tree."""
     if isinstance(node, Term):
@@ -184,7 +190,7 @@ def compile_node(node: Node) -> wq.Query:
     if isinstance(node, Phrase):
         if len(node.tokens) == 1:
             return wq.Term(node.field, node.tokens[0], boost=node.boost)
-        if len(node.tokens) > CONFIRM_ABOVE and node.field in CONFIRM_TEXTS:
+        if len(node.tokens) > CONFIRM_ABOVE and node.field in CONFIRM_TEXTS and _overlapping(node.tokens):
             return ConfirmedPhrase(node.field, node.tokens, node.boost)
         return wq.Phrase(node.field, list(node.tokens), boost=node.boost)
     if isinstance(node, Const):

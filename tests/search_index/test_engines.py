@@ -144,6 +144,7 @@ def test_phrase_matches_only_consecutive_grams(reader: EngineReader) -> None:
     assert ids(reader, Phrase("name", ("深圳", "圳市", "市腾", "腾讯"))) == [4]
     assert ids(reader, Phrase("name", ("圳市", "市华", "华为", "为终"))) == []
     assert ids(reader, Phrase("name", ("有限", "限公", "公司"))) and ids(reader, Phrase("name", ("有限", "限公", "公华"))) == []
+    assert ids(reader, Phrase("name", ("深圳", "市华", "为技"))) == []  # not one text's grams: no position fits
     assert ids(reader, Phrase("name", ("深圳", "华为"))) == []  # both present, not adjacent
     assert ids(reader, Phrase("name", ("为技", "华为"))) == []  # adjacent, wrong order
     assert ids(reader, AllOf((Term("name", "深圳"), Term("name", "华为")))) == [1]
@@ -290,6 +291,7 @@ def test_delete_removes_and_ignores_absent_ids(search_engine: Engine, filled: Pa
     opened = search_engine.reader(filled)
     assert opened.count() == 3
     assert ids(opened, Term("name", "华为")) == [1]
+    assert ids(opened, Phrase("name", ("华为", "为终", "终端"))) == []  # a long phrase too
     assert opened.stored_by_ids([2]) == {}
     opened.close()
 
