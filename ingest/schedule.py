@@ -8,8 +8,10 @@ from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.combining import OrTrigger
 from apscheduler.triggers.cron import CronTrigger
 
+from credit.clock import BEIJING
+
 # Regulators' cron times are Beijing time, whatever the server's clock zone.
-TIMEZONE = ZoneInfo("Asia/Shanghai")
+TIMEZONE = BEIJING
 _CRON_DAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
 
 

@@ -8,15 +8,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timezone
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from markupsafe import Markup, escape
 
+from credit.clock import BEIJING
 from credit.identifiers import IdKind, Validation
 
-BEIJING = timedelta(hours=8)  # the store keeps naive UTC; China has no daylight saving
 OPEN_ENDED = date(2099, 12, 31)  # 有效期至 2099-12-31 means "no end" in the national layouts
 # GB/T 2260 province-level divisions: the first two digits of a division code.
 PROVINCES = {
@@ -51,7 +51,7 @@ def validity(start: date | None, end: date | None) -> str:
 
 def beijing(value: datetime | None) -> str:
     """A stored (naive UTC) time as Beijing time to the minute: ``2026-11-28 09:30``."""
-    return "" if value is None else (value + BEIJING).strftime("%Y-%m-%d %H:%M")
+    return "" if value is None else value.replace(tzinfo=timezone.utc).astimezone(BEIJING).strftime("%Y-%m-%d %H:%M")
 
 
 def age(value: datetime | None, now: datetime) -> str:
