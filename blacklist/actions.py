@@ -22,7 +22,7 @@ from blacklist.errors import BlacklistError
 from blacklist.ownership import made_by, regulator_source
 from blacklist.policy import load_rules_policy
 from blacklist.publicity import add_months
-from blacklist.store import load_batch
+from blacklist.store import decision_key, load_batch
 from blacklist.tokens import agency_name
 from credit.changelog import Change, append_changes
 from credit.clock import utcnow
@@ -73,11 +73,26 @@ def flag_entity(session: Session, token: ApiToken, identifier: str, list_id: str
     if spec.id == ABNORMAL:
         reason_code = str(_check_abnormal(session, entity, reason_code, year, listed_on, decision_no))
         reason = with_report_year(reason, year) if reason_code == "1" and year else reason
+    _check_not_listed_already(session, entity, spec, decision_no)
     return _insert(session, token, request_id, ListEntryIn(
         entity.id, spec.id, regulator_source(token), f"manual:{uuid.uuid4()}", listed_on=listed_on,
         reason=reason, reason_code=reason_code, basis=basis, decision_no=decision_no,
         listed_by=agency_name(session, token),
         due_expiry=add_months(listed_on, spec.term_months) if spec.term_months else None))
+
+
+def _check_not_listed_already(session: Session, entity: Entity, spec: ListSpec, decision_no: str | None) -> None:
+    """One decision, one entry in force on a list: refuse a second, naming the first."""
+    key = decision_key(decision_no)
+    if key is None:
+        return
+    active = session.scalars(select(ListEntry).where(
+        ListEntry.entity_id == entity.id, ListEntry.list_id == spec.id, ListEntry.status == "active",
+        ListEntry.decision_no.is_not(None)).order_by(ListEntry.id))
+    for entry in active:
+        if decision_key(entry.decision_no) == key:
+            raise InvalidAction(f"该主体已依据同一决定书（{entry.decision_no}）列入{spec.name}，"
+                                f"记录 {entry.id}（{entry.listed_by or '未知机关'}，{entry.listed_on}）", "decision_no")
 
 
 def remove_listing(session: Session, token: ApiToken, entry_id: int, reason: str, removed_on: date,

@@ -30,13 +30,17 @@ from blacklist.abnormal import EntityKind, entity_kind, notice_due, transfer_due
 from blacklist.catalogue import list_by_id
 from blacklist.policy import RulesPolicy, SeriousPenaltyPolicy, add_years, load_rules_policy
 from blacklist.store import (
-    RULES_SOURCE, Closing, EntityFacts, PenaltyFact, StoredListing, close_entries, load_batch, record_notices,
+    PENALTY_KEY_PREFIX, RULES_SOURCE, Closing, EntityFacts, PenaltyFact, StoredListing, close_entries, decision_key,
+    load_batch, record_notices, withdraw_superseded,
 )
 from credit.listings import ListEntryIn, apply_list_entries
 from credit.models import Entity
 
 BATCH = 2000
 EXPIRED = "期满移出"
+# Why a penalty listing of the rules is withdrawn when the penalty's authority lists it as well:
+# one decision, one public entry (the authority's).
+SUPERSEDED = "同一行政处罚决定已由作出机关列入，本条系统列入记录不再重复公示"
 
 
 @dataclass
@@ -56,6 +60,7 @@ class _Plan:
     marks: list[ListEntryIn] = field(default_factory=list)
     closings: list[Closing] = field(default_factory=list)
     notices: list[tuple[int, int, date]] = field(default_factory=list)  # (entity, entry, transfer day)
+    superseded: list[tuple[int, str]] = field(default_factory=list)  # (entry, withdrawal reason)
 
 
 def apply_list_rules(session: Session, as_of: date, policy: RulesPolicy | None = None, batch: int = BATCH,
@@ -72,6 +77,7 @@ def apply_list_rules(session: Session, as_of: date, policy: RulesPolicy | None =
         report.counts["listed:serious_penalty"] += apply_list_entries(session, plan.penalty_listings).inserted
         report.counts["marked"] += apply_list_entries(session, plan.marks).inserted
         report.counts.update(close_entries(session, plan.closings))
+        report.counts["withdrawn:superseded"] += withdraw_superseded(session, plan.superseded)
         report.counts["notices"] += record_notices(session, plan.notices)
         session.commit()
     return report
@@ -94,6 +100,8 @@ def plan_entity(facts: EntityFacts, as_of: date, policy: RulesPolicy, plan: _Pla
     plan.listings += _overdue_reports(facts, as_of, policy)
     plan.marks += _overdue_marks(facts, as_of, policy)
     plan.penalty_listings += _heavier_penalties(facts, as_of, policy.serious_penalty)
+    plan.superseded += [(entry_id, SUPERSEDED) for entry_id, list_id, decision in facts.rule_decisions
+                        if (list_id, decision) in facts.listed_decisions]
     plan.closings += _remedies(facts, as_of, _mark_track(policy), facts.active_marks(as_of))
     remedies = {c.entry_id: c for c in _remedies(facts, as_of, _abnormal_track(policy), facts.active_abnormal(as_of))}
     for stored in facts.active_abnormal(as_of):
@@ -209,9 +217,12 @@ def _heavier_penalties(facts: EntityFacts, as_of: date, rules: SeriousPenaltyPol
 def _penalty_listing(facts: EntityFacts, penalty: PenaltyFact, as_of: date,
                      rules: SeriousPenaltyPolicy) -> ListEntryIn | None:
     """One penalty's listing: from its decision day (in force, by ``as_of``) for the term, if it qualifies."""
-    on, key = penalty.decided_on, f"serious:penalty:{penalty.fact_id}"
+    on, key = penalty.decided_on, f"{PENALTY_KEY_PREFIX}{penalty.fact_id}"
     if on is None or key in facts.rule_keys or not rules.valid_from <= on <= as_of < add_years(on, rules.term_years):
         return None
+    decision = decision_key(penalty.decision_no)
+    if decision is not None and (rules.list, decision) in facts.listed_decisions:
+        return None  # its authority listed it already, by hand or in a file
     kind, domain = heavier_penalty(penalty, rules), rules.domain_of(penalty.subject)
     if kind is None or domain is None:
         return None

@@ -20,10 +20,11 @@ from credit.clock import utcnow
 from credit.db import among
 from credit.models import AuditEvent, Claim, Entity, Fact, ListEntry
 from credit.status import is_deregistered, is_operating
-from credit.text import normalise_texts
+from credit.text import normalise_text, normalise_texts
 
 RULES_SOURCE = "gongxin-rules"  # source of the listings the rules make themselves
 RULES_ACTOR = "系统（列入移出规则）"
+PENALTY_KEY_PREFIX = "serious:penalty:"  # source keys of the rules' listings made from a penalty
 NOTICE_ACTION = "abnormal.transfer_notice"
 _YEAR = re.compile(r"(\d{4})\s*年度")
 _KEY_YEAR = re.compile(r"^(?:abnormal|mark):1:(\d{4}):")
@@ -84,6 +85,11 @@ class EntityFacts:
     others: list[StoredListing] = field(default_factory=list)
     penalties: list[PenaltyFact] = field(default_factory=list)
     rule_keys: set[str] = field(default_factory=set)  # source keys of the rules' own entries, withdrawn too
+    # (list, decision key) of entries not made by the rules, not withdrawn: a penalty a regulator
+    # listed itself (by hand or in its files) is not listed again by the rules.
+    listed_decisions: set[tuple[str, str]] = field(default_factory=set)
+    # Active penalty listings the rules made: (entry id, list, decision key).
+    rule_decisions: list[tuple[int, str, str]] = field(default_factory=list)
 
     @property
     def deregistered(self) -> bool:
@@ -191,6 +197,7 @@ def _add_entries(session: Session, facts: dict[int, EntityFacts]) -> None:
             facts[entry.entity_id].rule_keys.add(entry.source_key)
         if entry.listed_on is None or entry.status == "withdrawn":
             continue
+        _add_decision(facts[entry.entity_id], entry)
         reason = _int(entry.reason_code) or 0
         year = None
         if entry.list_id in ("abnormal", mark_list) and reason == 1:
@@ -204,6 +211,44 @@ def _add_entries(session: Session, facts: dict[int, EntityFacts]) -> None:
         entity = facts[entry.entity_id]
         group = {"abnormal": entity.abnormal, mark_list: entity.marks}.get(entry.list_id, entity.others)
         group.append(stored)
+
+
+def decision_key(decision_no: str | None) -> str | None:
+    """A decision number as compared: brackets, widths and spaces folded (〔2024〕 = [2024] = (2024))."""
+    key = normalise_text(decision_no)
+    return key or None
+
+
+def _add_decision(entity: EntityFacts, entry: ListEntry) -> None:
+    key = decision_key(entry.decision_no)
+    if key is None:
+        return
+    if entry.source != RULES_SOURCE:
+        entity.listed_decisions.add((entry.list_id, key))
+    elif entry.status == "active" and (entry.source_key or "").startswith(PENALTY_KEY_PREFIX):
+        entity.rule_decisions.append((entry.id, entry.list_id, key))
+
+
+def withdraw_superseded(session: Session, superseded: Sequence[tuple[int, str]]) -> int:
+    """Withdraw the rules' own listings (entry id, reason): hidden from the public, kept, logged and audited."""
+    now = utcnow()
+    entries = {e.id: e for e in session.scalars(select(ListEntry).where(
+        among(session, ListEntry.id, [entry_id for entry_id, _ in superseded])))} if superseded else {}
+    changes, events = [], []
+    for entry_id, reason in superseded:
+        entry = entries[entry_id]
+        if entry.status != "active":
+            continue
+        before = {"status": entry.status, "public": entry.public}
+        after = {"status": "withdrawn", "public": False, "withdrawal_reason": reason}
+        session.execute(update(ListEntry).where(ListEntry.id == entry.id).values(
+            status="withdrawn", public=False, updated_at=now))
+        changes.append(Change(entry.entity_id, "list", "change", {"list": entry.list_id, "entry": entry.id,
+                                                                  "withdrawn": "superseded"}))
+        events.append(_event("list.withdraw.superseded", entry.id, before, after, now))
+    session.add_all(events)
+    append_changes(session, changes)
+    return len(events)
 
 
 def close_entries(session: Session, closings: Sequence[Closing]) -> Counter[str]:

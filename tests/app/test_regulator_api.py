@@ -186,6 +186,19 @@ def test_a_removal_before_the_listing_is_422_and_changes_nothing(client: FlaskCl
     assert [e.action for e in events(app, flagged["id"])] == ["list.flag"]
 
 
+def test_a_second_listing_of_one_decision_is_422_naming_the_first(client: FlaskClient, world: World,
+                                                                  app: Flask) -> None:
+    first = post(client, LISTINGS, serious(world.uscc["鹏城"]), world.secret["深圳"]).get_json()
+    again = post(client, LISTINGS, {**serious(world.uscc["鹏城"]), "decision_no": "深市监食罚[2024]7号"},
+                 world.secret["深圳"])
+    assert again.status_code == 422
+    error = again.get_json()["error"]
+    assert error["field"] == "decision_no" and f"记录 {first['id']}" in error["message"]
+    assert entry_count(app) == 1
+    other = post(client, LISTINGS, serious(world.uscc["星河"]), world.secret["深圳"])  # another entity: fine
+    assert other.status_code == 201 and entry_count(app) == 2
+
+
 def test_an_early_serious_removal_leaves_the_public_list_but_not_the_store(
         client: FlaskClient, world: World, app: Flask) -> None:
     early = post(client, LISTINGS, serious(world.uscc["鹏城"]), world.secret["深圳"]).get_json()

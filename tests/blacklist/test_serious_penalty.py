@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from blacklist.actions import withdraw_record
+from blacklist.actions import InvalidAction, flag_entity, withdraw_record
 from blacklist.catalogue import list_by_id
 from blacklist.errors import PolicyError
 from blacklist.policy import RULES_FILE, load_rules_policy
@@ -17,7 +17,8 @@ from blacklist.rules import apply_list_rules
 from blacklist.store import RULES_SOURCE
 from blacklist.tokens import issue_token
 from credit.facts import apply_facts
-from credit.models import Fact, ListEntry
+from credit.listings import ListEntryIn, apply_list_entries
+from credit.models import AuditEvent, Entity, Fact, ListEntry
 from tests.factories import make_entity, penalty
 
 SZ_BUREAU = "深圳市市场监督管理局"
@@ -195,3 +196,60 @@ def test_a_wrong_policy_table_names_what_is_wrong(tmp_path: Path, old: str, new:
     path.write_text(text.replace(old, new, 1), encoding="utf-8")
     with pytest.raises(PolicyError, match=names.replace("[", r"\[").replace("]", r"\]")):
         load_rules_policy(path)
+
+
+def _flag(session: Session, entity_id: int, decision_no: str) -> ListEntry:
+    """The Shenzhen bureau puts the entity on the serious list by hand, citing ``decision_no``."""
+    token, _ = issue_token(session, f"sz-samr-{entity_id}", SZ_BUREAU, ["serious-illegal"], "4403", "测试")
+    uscc = session.get(Entity, entity_id).uscc  # type: ignore[union-attr]
+    entry = flag_entity(session, token, uscc, "serious-illegal", "食品安全领域违法行为，受到较重行政处罚",
+                        date(2024, 5, 21), decision_no=decision_no)
+    session.commit()
+    return entry
+
+
+def test_a_penalty_its_authority_listed_already_is_not_listed_again(session: Session) -> None:
+    entity = firm(session, 21)
+    punish(session, entity, "P21", date(2024, 5, 20))
+    manual = _flag(session, entity, "深市监食罚[2024]P21号")  # the same number, other brackets
+    assert apply_list_rules(session, date(2024, 6, 1)).counts["listed:serious_penalty"] == 0
+    assert serious(session, entity) == []
+    entries = session.scalars(select(ListEntry).where(ListEntry.entity_id == entity,
+                                                      ListEntry.list_id == "serious-illegal")).all()
+    assert [e.id for e in entries] == [manual.id]
+
+
+def test_a_rule_listing_gives_way_to_the_authoritys_own_listing_of_the_same_decision(session: Session) -> None:
+    entity = firm(session, 22)
+    punish(session, entity, "P22", date(2024, 5, 20))
+    punish(session, entity, "P22b", date(2024, 5, 25))  # another decision: stays listed by the rules
+    apply_list_rules(session, date(2024, 6, 1))
+    assert len(serious(session, entity)) == 2
+    # The bureau's own serious-list file arrives, naming the first decision in full-width form.
+    apply_list_entries(session, [ListEntryIn(entity, "serious-illegal", "samr-serious", "SZ-2024-0021",
+                                             listed_on=date(2024, 5, 20), reason="食品安全严重违法",
+                                             decision_no="深市监食罚（２０２４）Ｐ２２号",
+                                             listed_by=SZ_BUREAU)])
+    session.commit()
+    report = apply_list_rules(session, date(2024, 6, 2))
+    assert report.counts["withdrawn:superseded"] == 1 and report.counts["listed:serious_penalty"] == 0
+    first, second = serious(session, entity)
+    assert (first.status, first.public, second.status, second.public) == ("withdrawn", False, "active", True)
+    event = session.scalars(select(AuditEvent).where(AuditEvent.target_id == str(first.id),
+                                                     AuditEvent.action == "list.withdraw.superseded")).one()
+    assert event.after["withdrawal_reason"].startswith("同一行政处罚决定已由作出机关列入")
+    assert sum(apply_list_rules(session, date(2024, 6, 3)).counts.values()) == 0  # settled
+
+
+def test_a_second_manual_listing_of_one_decision_is_refused_naming_the_first(session: Session) -> None:
+    entity = firm(session, 23)
+    fact = punish(session, entity, "P23", date(2024, 5, 20))
+    apply_list_rules(session, date(2024, 6, 1))
+    (rule_entry,) = serious(session, entity)
+    with pytest.raises(InvalidAction) as refused:
+        _flag(session, entity, "深市监食罚〔2024〕P23号")
+    assert refused.value.field == "decision_no"
+    assert f"记录 {rule_entry.id}" in str(refused.value) and "深市监食罚〔2024〕P23号" in str(refused.value)
+    session.rollback()
+    assert _flag(session, entity, "深市监食罚〔2024〕P99号").decision_no == "深市监食罚〔2024〕P99号"
+    assert rule_entry.source_key == f"serious:penalty:{fact}"
