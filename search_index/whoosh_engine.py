@@ -298,7 +298,7 @@ class WhooshReader:
             top = first.top(self._searcher, compile_ranked(search))
             tiers = compile_tiers(search) if first.stopped and self._tiers_match(search) else None
             if tiers is not None:
-                merged = dict((n, s) for s, n in top)
+                merged = {n: s for s, n in top}
                 merged.update((n, s) for s, n in _FirstMatches(wanted, count_to).top(self._searcher, tiers))
                 top = sorted(((s, n) for n, s in merged.items()), key=lambda sn: (-sn[0], sn[1]))[:wanted]
             hits = [_hit(score, self._searcher.stored_fields(docnum)) for score, docnum in top[offset:offset + limit]]
