@@ -108,10 +108,11 @@ def full_view(client: FlaskClient, world: World, name: str) -> dict[str, Any]:
     return body
 
 
-def flag(client: FlaskClient, world: World, name: str, secret: str | None = None) -> dict[str, Any]:
+def flag(client: FlaskClient, world: World, name: str, secret: str | None = None,
+         decision_no: str = "深市监食罚〔2024〕7号") -> dict[str, Any]:
     """A serious listing of 2024-03-01 made through the API."""
     body = {"uscc": world.uscc[name], "list": "serious-illegal", "reason": SERIOUS, "listed_on": "2024-03-01",
-            "decision_no": "深市监食罚〔2024〕7号"}
+            "decision_no": decision_no}
     response = call(client, "POST", f"{API}/listings", secret or world.secret["深圳"], body)
     assert response.status_code == 201, response.get_json()
     created: dict[str, Any] = response.get_json()
@@ -277,7 +278,7 @@ def test_a_correction_is_403_for_another_agencys_entry_and_404_when_unknown(clie
 
 
 def test_the_full_view_holds_what_the_public_never_sees(client: FlaskClient, world: World, app: Flask) -> None:
-    withdrawn, kept = flag(client, world, "鹏城"), flag(client, world, "鹏城")
+    withdrawn, kept = flag(client, world, "鹏城"), flag(client, world, "鹏城", decision_no="深市监食罚〔2024〕8号")
     call(client, "POST", f"{API}/listings/{withdrawn['id']}/withdrawal", world.secret["深圳"], {"reason": "依据有误"})
     with app.app_context():
         session = store.session()
