@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from sqlalchemy import select
@@ -22,6 +22,15 @@ from search_index.engine import IndexDoc
 ID_PREFIX_MIN = 6
 # Bound on any one indexed text, in characters: regulator text is untrusted.
 TEXT_MAX = 200
+
+# The gram fields cut from the normalised name and former names: each field's texts from (name,
+# former names). Whoosh rebuilds them from a hit's stored JSON to confirm long phrases.
+NAME_TEXTS: dict[str, Callable[[str, list[str]], list[str]]] = {
+    "name": lambda name, former: [name],
+    "py_initials": lambda name, former: [pinyin_initials(t) for t in (name, *former)],
+    "py_full": lambda name, former: [pinyin_full(t) for t in (name, *former)],
+}
+GRAM_SIZES = {"name": 2, "py_initials": PINYIN_GRAM, "py_full": PINYIN_GRAM}
 
 _COLUMNS = (Entity.id, Entity.uscc, Entity.reg_no, Entity.org_code, Entity.name, Entity.name_norm,
             Entity.former_names, Entity.status, Entity.legal_rep, Entity.address, Entity.division_code,
@@ -103,10 +112,8 @@ def build_document(row: Any, flags: Sequence[str], texts: dict[str, str] | None 
         "name_prefix": " ".join(edge_grams(name)),
         "region": " ".join(edge_grams(row["division_code"] or "", 2, 6)[::2]),
         "flags": " ".join(flags),
-        "name": gram_string([name]),
         "other": gram_string(former + [normalise(row["legal_rep"]), normalise(row["address"])]),
-        "py_initials": gram_string([pinyin_initials(name)] + [pinyin_initials(n) for n in former], PINYIN_GRAM),
-        "py_full": gram_string([pinyin_full(name)] + [pinyin_full(n) for n in former], PINYIN_GRAM),
+        **{field: gram_string(texts_of(name, former), GRAM_SIZES[field]) for field, texts_of in NAME_TEXTS.items()},
     }
     stored = {"id": row["id"], "uscc": row["uscc"], "name": row["name"], "status": row["status"],
               "region": row["division_code"], "industry": row["industry"], "flags": list(flags),

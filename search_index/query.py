@@ -23,8 +23,8 @@ MAX_RAW_CHARS = 400  # before normalisation: refuse pasted pages without reading
 MAX_WORDS = 8
 MAX_PER_PAGE = 100
 MAX_DEPTH = 10_000  # deepest hit a page may reach: narrow the query or use bulk data beyond it
-# An engine may stop counting (and ranking) after this many matches, or after the pages up to
-# PAGES_AHEAD past the one asked for if that is more: the total then reads "N 家以上". Whoosh
+# An engine may stop counting (and ranking) after this many matches, or at the end of the
+# PAGES_AHEAD pages from the one asked for if that is further: the total then reads "N 家以上". Whoosh
 # scores a match in tens of microseconds; a fragment in most names took seconds to rank exactly.
 COUNT_TO = 500
 PAGES_AHEAD = 5

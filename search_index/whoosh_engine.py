@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 import os
 import threading
-from dataclasses import replace
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +20,7 @@ from whoosh.matching import Matcher, NullMatcher, ReadTooFar
 
 from search_index import whoosh_skip
 from search_index.analysis import normalise, pinyin_full, pinyin_initials
-from search_index.documents import TEXT_MAX
+from search_index.documents import NAME_TEXTS, TEXT_MAX
 from search_index.engine import (
     GRAM_FIELDS, KEYWORD_FIELDS, STORED_FIELD, TOKEN_FIELDS, AllOf, AnyOf, Const, IndexDoc, Node, Phrase,
     Ranked, RawHit, RawPage, Term,
@@ -65,25 +65,18 @@ def _schema() -> Schema:
     return Schema(**fields)
 
 
-# Phrases longer than this many grams on a field whose text the stored JSON gives back are matched
-# by their rarest grams and confirmed against that text (see ConfirmedPhrase).
+# Phrases longer than this many grams on a field cut from the name (documents.NAME_TEXTS, which
+# the stored JSON gives back) are matched by their rarest grams and confirmed against that text.
 CONFIRM_ABOVE = 2
 # How many of the rarest grams find the candidates: pinyin trigrams are less selective than
 # Chinese bigrams (26 letters), so more of them are intersected.
 DRIVING_GRAMS = {"name": 2, "py_initials": 3, "py_full": 3}
 
 
-def _name_texts(stored: dict[str, Any]) -> list[str]:
-    return [normalise(t)[:TEXT_MAX] for t in (stored.get("name"), *(stored.get("former_names") or ())) if t]
-
-
-# The texts each confirmable gram field was cut from, rebuilt from a document's stored JSON
-# exactly as search_index.documents builds the field.
-CONFIRM_TEXTS: dict[str, Callable[[dict[str, Any]], list[str]]] = {
-    "name": lambda stored: _name_texts(stored)[:1],
-    "py_initials": lambda stored: [pinyin_initials(t) for t in _name_texts(stored)],
-    "py_full": lambda stored: [pinyin_full(t) for t in _name_texts(stored)],
-}
+def _stored_names(stored: dict[str, Any]) -> tuple[str, list[str]]:
+    """A hit's normalised name and former names, as search_index.documents normalised them."""
+    return (normalise(stored.get("name"))[:TEXT_MAX],
+            [normalise(t)[:TEXT_MAX] for t in stored.get("former_names") or () if t])
 
 
 class ConfirmedPhrase(wq.Query):  # type: ignore[misc]
@@ -120,11 +113,11 @@ class ConfirmedPhrase(wq.Query):  # type: ignore[misc]
             return NullMatcher()
         driving = [wq.Term(self.fieldname, t) for _, t in sorted(frequencies)[:DRIVING_GRAMS[self.fieldname]]]
         candidates = wq.And(driving).matcher(searcher, context)
-        texts_of = CONFIRM_TEXTS[self.fieldname]
+        texts_of = NAME_TEXTS[self.fieldname]
 
         def holds(docnum: int) -> bool:
             stored = json.loads(reader.stored_fields(docnum)[STORED_FIELD])
-            return any(self.text in text for text in texts_of(stored))
+            return any(self.text in text for text in texts_of(*_stored_names(stored)))
 
         return _Confirming(candidates, holds, self.boost)
 
@@ -190,7 +183,7 @@ def compile_node(node: Node) -> wq.Query:
     if isinstance(node, Phrase):
         if len(node.tokens) == 1:
             return wq.Term(node.field, node.tokens[0], boost=node.boost)
-        if len(node.tokens) > CONFIRM_ABOVE and node.field in CONFIRM_TEXTS and _overlapping(node.tokens):
+        if len(node.tokens) > CONFIRM_ABOVE and node.field in NAME_TEXTS and _overlapping(node.tokens):
             return ConfirmedPhrase(node.field, node.tokens, node.boost)
         return wq.Phrase(node.field, list(node.tokens), boost=node.boost)
     if isinstance(node, Const):
@@ -242,9 +235,7 @@ def compile_tiers(search: Ranked) -> wq.Query | None:
     them; None when the search has no tiers."""
     if not search.boosts:
         return None
-    query = wq.And([compile_node(search.match), *(_unscored(f) for f in search.filters),
-                    wq.Or([_unscored(b) for b in search.boosts])])
-    return _with_boosts(query, search)
+    return compile_ranked(replace(search, filters=(*search.filters, AnyOf(search.boosts))))
 
 
 class _FirstMatches(TopCollector):  # type: ignore[misc]
