@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -229,53 +229,57 @@ def _add_decision(entity: EntityFacts, entry: ListEntry) -> None:
         entity.rule_decisions.append((entry.id, entry.list_id, key))
 
 
-def withdraw_superseded(session: Session, superseded: Sequence[tuple[int, str]]) -> int:
-    """Withdraw the rules' own listings (entry id, reason): hidden from the public, kept, logged and audited."""
+@dataclass(frozen=True)
+class _EntryUpdate:
+    """A change the rules make to an active list entry: columns to set, its audit and change-log lines."""
+
+    entry_id: int
+    values: dict[str, Any]
+    before: Callable[[ListEntry], dict[str, Any]]  # the audit's "before", read from the entry
+    after: dict[str, Any]
+    action: str  # audit action
+    change: dict[str, Any]  # what the change-log entry adds to the list and entry
+
+
+def _update_active(session: Session, updates: Sequence[_EntryUpdate]) -> list[_EntryUpdate]:
+    """Apply each update to its entry if the entry is still active, logged and audited; those applied."""
+    if not updates:
+        return []
     now = utcnow()
     entries = {e.id: e for e in session.scalars(select(ListEntry).where(
-        among(session, ListEntry.id, [entry_id for entry_id, _ in superseded])))} if superseded else {}
-    changes, events = [], []
-    for entry_id, reason in superseded:
-        entry = entries[entry_id]
+        among(session, ListEntry.id, [u.entry_id for u in updates])))}
+    applied, changes, events = [], [], []
+    for item in updates:
+        entry = entries[item.entry_id]
         if entry.status != "active":
             continue
-        before = {"status": entry.status, "public": entry.public}
-        after = {"status": "withdrawn", "public": False, "withdrawal_reason": reason}
-        session.execute(update(ListEntry).where(ListEntry.id == entry.id).values(
-            status="withdrawn", public=False, updated_at=now))
+        before = item.before(entry)  # read first: the update below also refreshes the loaded entry
+        session.execute(update(ListEntry).where(ListEntry.id == entry.id).values(**item.values, updated_at=now))
         changes.append(Change(entry.entity_id, "list", "change", {"list": entry.list_id, "entry": entry.id,
-                                                                  "withdrawn": "superseded"}))
-        events.append(_event("list.withdraw.superseded", entry.id, before, after, now))
+                                                                  **item.change}))
+        events.append(_event(item.action, entry.id, before, item.after, now))
+        applied.append(item)
     session.add_all(events)
     append_changes(session, changes)
-    return len(events)
+    return applied
+
+
+def withdraw_superseded(session: Session, superseded: Sequence[tuple[int, str]]) -> int:
+    """Withdraw the rules' own listings (entry id, reason): hidden from the public, kept, logged and audited."""
+    return len(_update_active(session, [_EntryUpdate(
+        entry_id, {"status": "withdrawn", "public": False}, lambda e: {"status": e.status, "public": e.public},
+        {"status": "withdrawn", "public": False, "withdrawal_reason": reason}, "list.withdraw.superseded",
+        {"withdrawn": "superseded"}) for entry_id, reason in superseded]))
 
 
 def close_entries(session: Session, closings: Sequence[Closing]) -> Counter[str]:
     """End these listings (status removed, day, reason), log the change and audit each; counts by kind."""
-    counts: Counter[str] = Counter()
-    if not closings:
-        return counts
-    now = utcnow()
-    entries = {e.id: e for e in session.scalars(select(ListEntry).where(
-        among(session, ListEntry.id, [c.entry_id for c in closings])))}
-    changes, events = [], []
-    for closing in closings:
-        entry = entries[closing.entry_id]
-        if entry.status != "active":
-            continue
-        before = {"status": entry.status, "removed_on": None, "removal_reason": None}
-        after = {"status": "removed", "removed_on": closing.on.isoformat(), "removal_reason": closing.reason}
-        session.execute(update(ListEntry).where(ListEntry.id == entry.id).values(
-            status="removed", removed_on=closing.on, removal_reason=closing.reason, removed_by=RULES_ACTOR,
-            updated_at=now))
-        changes.append(Change(entry.entity_id, "list", "change", {"list": entry.list_id, "entry": entry.id,
-                                                                  "removed": closing.kind}))
-        events.append(_event(f"list.remove.{closing.kind}", entry.id, before, after, now))
-        counts[f"removed:{closing.kind}"] += 1
-    session.add_all(events)
-    append_changes(session, changes)
-    return counts
+    applied = _update_active(session, [_EntryUpdate(
+        c.entry_id, {"status": "removed", "removed_on": c.on, "removal_reason": c.reason, "removed_by": RULES_ACTOR},
+        lambda e: {"status": e.status, "removed_on": None, "removal_reason": None},
+        {"status": "removed", "removed_on": c.on.isoformat(), "removal_reason": c.reason},
+        f"list.remove.{c.kind}", {"removed": c.kind}) for c in closings])
+    return Counter(f"removed:{u.change['removed']}" for u in applied)
 
 
 def record_notices(session: Session, notices: Sequence[tuple[int, int, date]]) -> int:
