@@ -19,8 +19,13 @@ from credit.text import normalise_text
 
 # Separates the values of a many-valued gram field (former names), so that no phrase spans two.
 VALUE_BREAK = "|"
-# Name prefixes are indexed up to this length; a longer query's prefix tier uses its first PREFIX_MAX.
-PREFIX_MAX = 32
+# Name prefixes are indexed as tokens up to this length, identifier prefixes from ID_PREFIX_MIN to
+# ID_PREFIX_MAX characters (a query of 1–5 characters is a name). Longer prefixes are nearly all
+# unique: a million documents' worth of unique terms doubled a tantivy rebuild, so a longer prefix
+# is searched over the whole values' terms instead (`engine.Prefix`), which few values share.
+PREFIX_MAX = 8
+ID_PREFIX_MIN = 6
+ID_PREFIX_MAX = 12
 _HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 
 

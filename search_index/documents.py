@@ -14,12 +14,10 @@ from credit.models import Entity, ListEntry
 from credit.status import is_operating
 from credit.text import normalise_text, normalise_texts
 from search_index.analysis import (
-    PINYIN_GRAM, edge_grams, gram_string, pinyin_full, pinyin_initials,
+    ID_PREFIX_MAX, ID_PREFIX_MIN, PINYIN_GRAM, edge_grams, gram_string, pinyin_full, pinyin_initials,
 )
 from search_index.engine import IndexDoc
 
-# Identifier prefixes shorter than this are not indexed (a query of 1–5 characters is a name).
-ID_PREFIX_MIN = 6
 # Bound on any one indexed text, in characters: regulator text is untrusted.
 TEXT_MAX = 200
 
@@ -108,7 +106,7 @@ def build_document(row: Any, flags: Sequence[str], texts: dict[str, str] | None 
         "id": str(row["id"]), "uscc": row["uscc"] or "", "reg_no": row["reg_no"] or "",
         "org_code": row["org_code"] or "", "name_exact": name,
         "industry": row["industry"] or "", "status": row["status"] or "", "active": "1" if active else "0",
-        "id_prefix": " ".join([" ".join(edge_grams(v, ID_PREFIX_MIN, len(v))) for v in ids]),
+        "id_prefix": " ".join([" ".join(edge_grams(v, ID_PREFIX_MIN, ID_PREFIX_MAX)) for v in ids]),
         "name_prefix": " ".join(edge_grams(name)),
         "region": " ".join(edge_grams(row["division_code"] or "", 2, 6)[::2]),
         "flags": " ".join(flags),

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from search_index.errors import IndexBusy, IndexMismatch, IndexMissing
 
-SCHEMA_VERSION = 3  # bump when documents or fields change: the index must then be rebuilt
+SCHEMA_VERSION = 4  # bump when documents or fields change: the index must then be rebuilt
 KEEP_VERSIONS = 2  # the live one and the one before (readers may still hold it open)
 
 

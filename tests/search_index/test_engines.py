@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from search_index.engine import (
-    AllOf, AnyOf, Const, Engine, EngineReader, IndexDoc, Node, Phrase, Ranked, RawPage, Term,
+    AllOf, AnyOf, Const, Engine, EngineReader, IndexDoc, Node, Phrase, Prefix, Ranked, RawPage, Term,
 )
 from search_index.engines import get_engine
 
@@ -346,6 +346,38 @@ def test_reader_keeps_its_version_across_a_commit(search_engine: Engine, filled:
     assert ids(after, Term("id", "1")) == []
     before.close()
     after.close()
+
+
+def test_a_short_prefix_is_an_indexed_token_and_a_long_one_searches_the_values(search_engine: Engine,
+                                                                               index_dir: Path) -> None:
+    """Prefixes are indexed up to ``indexed`` characters (here 4, as documents index 8 and 12):
+    longer ones must still find exactly the values that start with them, whatever characters
+    they hold, in every field named, and never a value that holds them elsewhere."""
+    names = ["深圳市华为技术有限公司", "深圳市华为终端有限公司", "深圳市华(为).*+?[技术]{1}|^$\\有限公司",
+             "前海深圳市华为技术服务有限公司"]
+    docs = [make_doc(i + 1, n, name_prefix=" ".join(n[:k] for k in range(1, 5))) for i, n in enumerate(names)]
+    docs.append(make_doc(5, "华为终端（东莞）有限公司", uscc="91441900615346290T", reg_no="441900000123456",
+                         id_prefix="914419 9144190 4419000 44190000"))
+    write(search_engine, index_dir, docs)
+    opened = search_engine.reader(index_dir)
+
+    def starts(value: str, fields: tuple[str, ...] = ("name_exact",), edges: str = "name_prefix") -> list[int]:
+        return sorted(ids(opened, Prefix(fields, edges, 4, value)))
+
+    assert starts("深圳市华") == [1, 2, 3]  # an indexed token
+    assert starts("深圳市华为技术") == [1]
+    assert starts("深圳市华为") == [1, 2]
+    assert starts("深圳市华(为).*+?[技术]{1}|^$\\") == [3]
+    assert starts("深圳市华.") == starts("深圳市华为技术.*") == []  # metacharacters are literal
+    assert starts("深圳市华为技术有限公司") == [1]
+    assert starts("深圳市华为技术有限公司分") == []
+    ids_fields = ("uscc", "reg_no")
+    assert starts("9144190061534", ids_fields, "id_prefix") == starts("44190000012", ids_fields, "id_prefix") == [5]
+    assert starts("914419", ids_fields, "id_prefix") == [5]
+    assert starts("9144190061535", ids_fields, "id_prefix") == []
+    tiered = search(opened, Term("name", "华为"), (Const(Prefix(("name_exact",), "name_prefix", 4, "深圳市华为"), 1e5),))
+    assert sorted(h.entity_id for h in tiered.hits[:2]) == [1, 2] and tiered.hits[2].score < 1e5
+    opened.close()
 
 
 def test_unknown_tokens_match_nothing(reader: EngineReader) -> None:

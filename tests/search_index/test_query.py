@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from search_index.engine import AllOf, AnyOf, Node, Phrase, Term
+from search_index.analysis import ID_PREFIX_MAX
+from search_index.engine import AllOf, AnyOf, Node, Phrase, Prefix, Term
 from search_index.errors import QueryError
 from search_index.query import MAX_DEPTH, MAX_QUERY_CHARS, SearchRequest, plan_search
 from tests.factories import new_uscc
@@ -16,6 +17,8 @@ def _tokens(node: Node) -> set[str]:
         return {node.value}
     if isinstance(node, Phrase):
         return set(node.tokens)
+    if isinstance(node, Prefix):
+        return {node.value}
     if isinstance(node, (AllOf, AnyOf)):
         return set().union(*(_tokens(c) for c in node.clauses))
     return _tokens(node.query)
@@ -31,7 +34,7 @@ def test_a_uscc_goes_to_the_identifier_fields() -> None:
 def test_a_uscc_prefix_with_spaces_and_full_width_digits_is_an_identifier_prefix() -> None:
     plan = plan_search(SearchRequest("９１４４ 0300"))
     assert plan.route == "identifier"
-    assert Term("id_prefix", "91440300") in plan.main.match.clauses  # type: ignore[union-attr]
+    assert Prefix(("uscc", "reg_no"), "id_prefix", ID_PREFIX_MAX, "91440300") in plan.main.match.clauses  # type: ignore[union-attr]
 
 
 def test_query_syntax_characters_are_literal_tokens() -> None:

@@ -11,10 +11,12 @@ from sqlalchemy.orm import Session
 from credit.entities import EntityIds, ensure_entities
 from credit.identifiers import generate_uscc
 from credit.listings import ListEntryIn, apply_list_entries
+from credit.text import normalise_text
+from search_index.analysis import PREFIX_MAX
 from search_index.errors import IndexMissing, QueryError
 from search_index.index import SearchIndex, SearchPage
 from search_index.maintain import rebuild
-from search_index.query import SearchRequest
+from search_index.query import PREFIX_SCORE, SearchRequest
 from tests.search_index import data
 
 
@@ -115,6 +117,18 @@ def test_exact_name_then_prefix_then_relevance_operating_before_deregistered(ind
     assert order[1] == known[2].id  # 華為終端… starts with the query
     assert order.index(known[1].id) < order.index(known[7].id)  # operating before revoked
     assert find(index, "华为").hits[0].highlights == ((0, 2),)
+
+
+def test_the_prefix_tier_holds_for_queries_longer_than_the_indexed_prefixes(index: SearchIndex,
+                                                                           known: dict) -> None:
+    """Name prefixes are indexed up to PREFIX_MAX characters; a longer query's tier is the names
+    that start with all of it, syntax characters included, and not those holding it elsewhere."""
+    for q, seed in (("深圳市华为技术有限", 1), ("星号*问号?(AND)贸易", 9)):
+        assert len(normalise_text(q)) > PREFIX_MAX
+        (hit,) = find(index, q).hits
+        assert (hit.entity_id, hit.score >= PREFIX_SCORE) == (known[seed].id, True), q
+    (inside,) = find(index, "市华为技术有限公司").hits
+    assert (inside.entity_id, inside.score < PREFIX_SCORE) == (known[1].id, True)
 
 
 def test_operating_first_breaks_ties_but_never_outranks_relevance(index: SearchIndex, session: Session) -> None:
