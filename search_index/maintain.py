@@ -17,7 +17,7 @@ from search_index.documents import documents_by_ids, iter_documents
 from search_index.engine import Engine, EngineWriter, IndexDoc
 from search_index.errors import IndexMismatch
 from search_index.index import SearchIndex
-from search_index.producer import documents_in_helper
+from search_index.producer import documents_in_helper, fewer_collections
 from search_index.layout import SCHEMA_VERSION, Layout, Meta
 
 Progress = Callable[[int], None]  # called with the number of entities just indexed
@@ -79,12 +79,13 @@ def _build(session: Session, engine: Engine, data: Path, progress: Progress | No
     writer = engine.writer(data, bulk=True)
     written = 0
     try:
-        for docs in _documents(session):
-            writer.add(docs)
-            written += len(docs)
-            if progress:
-                progress(len(docs))
-        writer.commit()
+        with fewer_collections():
+            for docs in _documents(session):
+                writer.add(docs)
+                written += len(docs)
+                if progress:
+                    progress(len(docs))
+            writer.commit()
     finally:
         writer.close()
     return written

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import threading
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from search_index.errors import IndexBusy, IndexMismatch
 from search_index.index import SearchIndex
 from search_index.layout import SCHEMA_VERSION
 from search_index.maintain import check, rebuild, sync
+from search_index.producer import REBUILD_GC_THRESHOLD
 from search_index.query import SearchRequest
 from tests.factories import make_entity
 from tests.search_index import data
@@ -137,10 +139,23 @@ def test_a_failed_rebuild_leaves_the_live_index_serving(session: Session, index:
         raise RuntimeError("store went away")
 
     monkeypatch.setattr("search_index.maintain.iter_documents", broken)
+    collector = gc.get_threshold()
     with pytest.raises(RuntimeError):
         rebuild(session, index)
     assert index.layout.current() == live
+    assert gc.get_threshold() == collector
     assert index.search(SearchRequest("华为")).total == 4
+
+
+def test_a_rebuild_runs_the_garbage_collector_less_often_then_restores_it(session: Session,
+                                                                         index: SearchIndex) -> None:
+    data.build(session)
+    collector = gc.get_threshold()
+    assert collector != REBUILD_GC_THRESHOLD
+    during: list[tuple[int, ...]] = []
+    rebuild(session, index, progress=lambda _n: during.append(gc.get_threshold()))
+    assert during and set(during) == {REBUILD_GC_THRESHOLD}
+    assert gc.get_threshold() == collector
 
 
 def test_a_rebuild_with_documents_built_in_a_helper_process_finds_the_same(
