@@ -221,13 +221,18 @@ def test_a_count_limit_may_bound_the_total_but_never_loses_a_tier(search_engine:
     docs = [make_doc(i, f"测试{i:02d}号商贸有限公司") for i in range(1, 31)] + [make_doc(31, "商贸有限公司")]
     write(search_engine, index_dir, docs)
     opened = search_engine.reader(index_dir)
-    ranked = Ranked(Phrase("name", ("商贸", "贸有", "有限")), (Const(Term("name_exact", "商贸有限公司"), 1e6),
-                                                           Const(Term("name_prefix", "商贸有限公司"), 1e5)))
-    counted = opened.search(ranked, 0, 3, count_to=5)
-    assert [h.entity_id for h in counted.hits][:1] == [31] and len(counted.hits) == 3
-    assert (counted.total, counted.total_exact) in ((31, True), (5, False))
-    full = opened.search(ranked, 0, 3)
-    assert (full.total, full.total_exact, full.hits[0].entity_id) == (31, True, 31)
+    match = Phrase("name", ("商贸", "贸有", "有限"))
+    # The prefix tier as an indexed token, and as a search of the names longer than the indexed prefixes.
+    for prefix in (Const(Term("name_prefix", "商贸有限公司"), 1e5),
+                   Const(Prefix(("name_exact",), "name_prefix", 4, "商贸有限公司"), 1e5)):
+        ranked = Ranked(match, (Const(Term("name_exact", "商贸有限公司"), 1e6), prefix))
+        counted = opened.search(ranked, 0, 3, count_to=5)
+        assert [h.entity_id for h in counted.hits][:1] == [31] and len(counted.hits) == 3
+        assert (counted.total, counted.total_exact) in ((31, True), (5, False))
+        full = opened.search(ranked, 0, 3)
+        assert (full.total, full.total_exact, full.hits[0].entity_id) == (31, True, 31)
+        prefix_only = opened.search(Ranked(match, (prefix,)), 0, 3, count_to=5)
+        assert prefix_only.hits[0].entity_id == 31 and prefix_only.hits[0].score >= 1e5
     few = opened.search(ranked, 0, 3, count_to=31)
     assert (few.total, few.total_exact) == (31, True)  # all counted: exact, whatever the engine
     opened.close()
