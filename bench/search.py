@@ -234,7 +234,7 @@ def render(results: list[dict[str, Any]], runs: int) -> str:
                   " and typo: in the top 10; fragment: matched exactly the names containing it):", "",
                   "| engine | " + " | ".join(kinds) + " |", "| --- |" + " ---: |" * len(kinds)]
         for name, r in result["engines"].items():
-            cells = [f"{r['recall'][k][0]}/{r['recall'][k][1]} ({r['recall'][k][0] / r['recall'][k][1]:.0%})"
+            cells = [f"{r['recall'][k][0]}/{r['recall'][k][1]} ({r['recall'][k][0] / r['recall'][k][1]:.1%})"
                      if k in r["recall"] else "—" for k in kinds]
             lines.append(f"| {name} | " + " | ".join(cells) + " |")
         lines.append("")
