@@ -90,7 +90,7 @@ def compile_node(node: Node) -> tantivy.Query:
     if isinstance(node, Prefix):
         edge = node.edge_term()
         if edge is not None:
-            return _term(edge.field, edge.value, 1.0)
+            return compile_node(edge)
         return _any([_starts_with(f, node.value) for f in node.fields])
     if isinstance(node, Const):
         return tantivy.Query.const_score_query(compile_node(node.query), node.score)

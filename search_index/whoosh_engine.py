@@ -19,7 +19,7 @@ from whoosh.fields import ID, KEYWORD, STORED, TEXT, Schema
 from whoosh.matching import Matcher, NullMatcher, ReadTooFar
 
 from search_index import whoosh_skip
-from search_index.analysis import normalise, pinyin_full, pinyin_initials
+from search_index.analysis import normalise
 from search_index.documents import NAME_TEXTS, TEXT_MAX
 from search_index.engine import (
     GRAM_FIELDS, KEYWORD_FIELDS, STORED_FIELD, TOKEN_FIELDS, AllOf, AnyOf, Const, IndexDoc, Node, Phrase,
@@ -208,7 +208,7 @@ def compile_node(node: Node) -> wq.Query:
 def _prefix(node: Prefix, boost: float) -> wq.Query:
     edge = node.edge_term()
     if edge is not None:
-        return wq.Term(edge.field, edge.value, boost=boost)
+        return compile_node(replace(edge, boost=boost))
     return wq.Or([wq.Prefix(f, node.value, boost=boost) for f in node.fields])
 
 
